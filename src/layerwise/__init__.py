@@ -1,0 +1,54 @@
+"""layerwise: fully connected neural networks in NumPy, in the notation of the deeplearning.ai course.
+
+Examples are columns: ``X: (n_x, m)``, ``Y: (n_y, m)``; ``W[l]: (n[l], n[l-1])``, ``b[l]: (n[l], 1)``.
+The data flow of training is the module order: initializers -> activations -> blocks
+(forward, backward, update) -> losses -> optimizers -> callbacks -> training -> network.
+"""
+
+from . import activations, blocks, initializers, losses, optimizers
+from .blocks import (
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+    model_backward,
+    model_forward,
+    update_parameters,
+)
+from .callbacks import Callback, DivergenceError, EarlyStopping, History, PrintCost, ProgressBar
+from .gradcheck import gradient_check, gradient_check_report
+from .initializers import initialize_parameters
+from .network import LogisticRegression, Network
+from .optimizers import Adam, GradientDescent, Momentum, RMSprop
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adam",
+    "Callback",
+    "DivergenceError",
+    "EarlyStopping",
+    "GradientDescent",
+    "History",
+    "LogisticRegression",
+    "Momentum",
+    "Network",
+    "PrintCost",
+    "ProgressBar",
+    "RMSprop",
+    "activations",
+    "blocks",
+    "gradient_check",
+    "gradient_check_report",
+    "initialize_parameters",
+    "initializers",
+    "linear_activation_backward",
+    "linear_activation_forward",
+    "linear_backward",
+    "linear_forward",
+    "losses",
+    "model_backward",
+    "model_forward",
+    "optimizers",
+    "update_parameters",
+]

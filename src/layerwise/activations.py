@@ -1,0 +1,211 @@
+"""Activation functions g and their derivatives, registered by name.
+
+Each activation maps ``Z: (n[l], m)`` to ``A = g(Z)`` of the same shape, and turns the
+upstream gradient ``dA`` into ``dZ = dA * g'(Z)``. Every derivative here is written in terms
+of the output ``A`` (not ``Z``), so a layer only needs to cache ``A`` for its backward step,
+and ``forward`` may overwrite ``Z`` in place (``out=Z``).
+
+Adding an activation is one small class with ``forward`` and ``backward`` and one
+``register`` line. Names with a parameter use ``name:value``, e.g. ``"leaky_relu:0.2"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Activation:
+    """Base class: ``forward(Z) -> A`` and ``backward(dA, A) -> dZ``."""
+
+    name: str = ""
+
+    def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dA: np.ndarray, A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def spec(self) -> str:
+        """The name that ``get_activation`` turns back into this object."""
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<activation {self.spec}>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Activation) and other.spec == self.spec
+
+    def __hash__(self) -> int:
+        return hash(self.spec)
+
+
+class Sigmoid(Activation):
+    """sigmoid(z) = 1 / (1 + e^-z), computed without overflow; g'(z) = A (1 - A)."""
+
+    name = "sigmoid"
+
+    def forward(self, Z, out=None):
+        # e = exp(-|z|) is in (0, 1], so nothing overflows:
+        # z >= 0: 1 / (1 + e);  z < 0: e / (1 + e)
+        neg = Z < 0
+        e = np.exp(-np.abs(Z))
+        A = np.divide(1.0, 1.0 + e, out=out)
+        A[neg] = e[neg] * A[neg]
+        return A
+
+    def backward(self, dA, A, out=None):
+        dZ = np.subtract(1.0, A, out=out)
+        dZ *= A
+        dZ *= dA
+        return dZ
+
+
+class Tanh(Activation):
+    """tanh(z); g'(z) = 1 - A^2."""
+
+    name = "tanh"
+
+    def forward(self, Z, out=None):
+        return np.tanh(Z, out=out)
+
+    def backward(self, dA, A, out=None):
+        dZ = np.multiply(A, A, out=out)
+        np.subtract(1.0, dZ, out=dZ)
+        dZ *= dA
+        return dZ
+
+
+class ReLU(Activation):
+    """relu(z) = max(0, z); g'(z) = 1 where A > 0, else 0."""
+
+    name = "relu"
+
+    def forward(self, Z, out=None):
+        return np.maximum(Z, 0.0, out=out)
+
+    def backward(self, dA, A, out=None):
+        dZ = np.multiply(dA, A > 0, out=out)
+        return dZ
+
+
+class LeakyReLU(Activation):
+    """leaky_relu(z) = z where z > 0, else slope * z; g'(z) = 1 or slope (slope > 0)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01):
+        if not (0 < slope < 1):
+            raise ValueError(f"leaky_relu slope is {slope!r}; expected a number in (0, 1)")
+        self.slope = float(slope)
+
+    @property
+    def spec(self) -> str:
+        return self.name if self.slope == 0.01 else f"{self.name}:{self.slope!r}"
+
+    def forward(self, Z, out=None):
+        # slope in (0, 1): max(z, slope * z) is z for z > 0 and slope * z otherwise
+        return np.maximum(Z, self.slope * Z, out=out)
+
+    def backward(self, dA, A, out=None):
+        # A has the sign of Z since slope > 0
+        dZ = np.multiply(dA, np.where(A > 0, 1.0, self.slope).astype(dA.dtype, copy=False), out=out)
+        return dZ
+
+
+class Linear(Activation):
+    """The identity, for regression outputs; g'(z) = 1."""
+
+    name = "linear"
+
+    def forward(self, Z, out=None):
+        if out is None or out is Z:
+            return Z
+        np.copyto(out, Z)
+        return out
+
+    def backward(self, dA, A, out=None):
+        if out is None or out is dA:
+            return dA
+        np.copyto(out, dA)
+        return out
+
+
+class Softmax(Activation):
+    """softmax over the units of each example (axis 0), shifted by its max to avoid overflow.
+
+    Backward applies the Jacobian: ``dZ = A * (dA - sum(A * dA, axis=0))``.
+    """
+
+    name = "softmax"
+
+    def forward(self, Z, out=None):
+        A = np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
+        np.exp(A, out=A)
+        A /= A.sum(axis=0, keepdims=True)
+        return A
+
+    def backward(self, dA, A, out=None):
+        s = (A * dA).sum(axis=0, keepdims=True)
+        dZ = np.subtract(dA, s, out=out)
+        dZ *= A
+        return dZ
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {}
+
+
+def register(cls: type[Activation]) -> type[Activation]:
+    """Make ``cls`` available by its ``name``."""
+    ACTIVATIONS[cls.name] = cls
+    return cls
+
+
+for _cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softmax):
+    register(_cls)
+
+
+def get_activation(spec: str | Activation) -> Activation:
+    """Resolve ``"relu"``, ``"leaky_relu:0.2"`` or an ``Activation`` instance."""
+    if isinstance(spec, Activation):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"activation is {spec!r}; expected a name, one of {sorted(ACTIVATIONS)}")
+    name, _, arg = spec.partition(":")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {spec!r}; expected one of {sorted(ACTIVATIONS)}")
+    if not arg:
+        return ACTIVATIONS[name]()
+    try:
+        value = float(arg)
+    except ValueError:
+        raise ValueError(f"activation {spec!r}: parameter {arg!r} is not a number") from None
+    try:
+        return ACTIVATIONS[name](value)
+    except TypeError:
+        raise ValueError(f"activation {name!r} takes no parameter, got {spec!r}") from None
+
+
+def sigmoid(Z: np.ndarray) -> np.ndarray:
+    """sigmoid(Z) elementwise, any shape."""
+    return Sigmoid().forward(Z)
+
+
+def tanh(Z: np.ndarray) -> np.ndarray:
+    """tanh(Z) elementwise, any shape."""
+    return np.tanh(Z)
+
+
+def relu(Z: np.ndarray) -> np.ndarray:
+    """max(0, Z) elementwise, any shape."""
+    return ReLU().forward(Z)
+
+
+def leaky_relu(Z: np.ndarray, slope: float = 0.01) -> np.ndarray:
+    """Z where Z > 0, else slope * Z."""
+    return LeakyReLU(slope).forward(Z)
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Softmax over axis 0 of ``Z: (n_classes, m)``."""
+    return Softmax().forward(Z)

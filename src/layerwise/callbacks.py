@@ -1,0 +1,175 @@
+"""Training history and the hooks that watch training: divergence guard, early stopping,
+printing, progress bars. The CLI's progress bar and checkpoints use the same interface.
+
+A callback overrides any of:
+``on_train_begin(trainer)``, ``on_gradients(trainer, cost, grads)`` (after backward, before
+the update), ``on_batch_end(trainer, iteration, cost)``, ``on_epoch_end(trainer, epoch, logs)``,
+``on_train_end(trainer)``. Setting ``trainer.stop_training = True`` ends training after the
+current step.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class History:
+    """What happened, one entry per epoch (for full-batch training: per iteration).
+
+    ``costs[i]`` is the training cost of epoch ``i`` computed before its updates (the mean of
+    its mini-batch costs); ``val_costs`` and ``val_metrics`` are measured after the epoch.
+    ``status`` is "running", "completed", "early_stopping", "diverged" or "interrupted".
+    """
+
+    costs: list[float] = field(default_factory=list)
+    val_costs: list[float] = field(default_factory=list)
+    val_metrics: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    metric: str = ""
+    status: str = "running"
+    message: str = ""
+    best_epoch: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def write_csv(self, path) -> None:
+        """``iteration, cost, val_cost, val_<metric>, learning_rate``; empty cells where not measured."""
+        n = len(self.costs)
+
+        def col(values: list, i: int):
+            return values[i] if i < len(values) else ""
+
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["iteration", "cost", "val_cost", f"val_{self.metric or 'metric'}", "learning_rate"])
+            for i in range(n):
+                w.writerow([i, self.costs[i], col(self.val_costs, i), col(self.val_metrics, i), col(self.learning_rates, i)])
+
+
+class Callback:
+    """Base class; every hook does nothing by default."""
+
+    def on_train_begin(self, trainer) -> None: ...
+
+    def on_gradients(self, trainer, cost: float, grads: dict[str, np.ndarray]) -> None: ...
+
+    def on_batch_end(self, trainer, iteration: int, cost: float) -> None: ...
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, trainer) -> None: ...
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN or infinite cost or gradient; ``history`` says when."""
+
+    def __init__(self, message: str, history: History):
+        super().__init__(message)
+        self.history = history
+
+
+class DivergenceGuard(Callback):
+    """Stops at the first non-finite cost or gradient, before it reaches the parameters.
+
+    The check is one reduction per gradient; only when it fails is the step replayed layer
+    by layer to name the first quantity (Z, A, dW, db) that went non-finite.
+    """
+
+    def on_gradients(self, trainer, cost, grads):
+        if math.isfinite(cost) and all(math.isfinite(float(g.sum())) for g in grads.values()):
+            return
+        if all(np.isfinite(g).all() for g in grads.values()) and math.isfinite(cost):
+            return  # a sum overflowed, the values are fine
+        where = trainer.diagnose(grads)
+        lr = trainer.optimizer.learning_rate
+        message = (
+            f"training diverged at iteration {trainer.iteration} (epoch {trainer.epoch}): "
+            f"{where} became non-finite first (cost = {cost}). The last finite parameters are kept. "
+            f"Try a smaller learning rate (now {lr:g}) or scale the features (standardise X)."
+        )
+        raise DivergenceError(message, trainer.history)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` ("val_cost" or "val_metric") has not improved for ``patience`` epochs.
+
+    With ``restore_best`` the parameters of the best epoch are put back however training ends.
+    """
+
+    def __init__(self, patience: int = 10, monitor: str = "val_cost", min_delta: float = 0.0, restore_best: bool = True):
+        if monitor not in ("val_cost", "val_metric"):
+            raise ValueError(f"monitor is {monitor!r}; expected 'val_cost' or 'val_metric'")
+        self.patience = int(patience)
+        self.monitor = monitor
+        self.min_delta = float(min_delta)
+        self.restore_best = restore_best
+
+    def on_train_begin(self, trainer):
+        if not trainer.has_validation:
+            raise ValueError("early stopping needs validation data: pass validation_data or validation_split")
+        self.best = math.inf
+        self.best_params = None
+        self.wait = 0
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        value = logs[self.monitor]
+        score = value if self.monitor == "val_cost" else -value
+        if score < self.best - self.min_delta:
+            self.best, self.wait = score, 0
+            trainer.history.best_epoch = epoch
+            if self.restore_best:
+                self.best_params = {k: v.copy() for k, v in trainer.network.parameters.items()}
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+                trainer.history.status = "early_stopping"
+
+    def on_train_end(self, trainer):
+        if self.restore_best and self.best_params is not None:
+            trainer.network.set_parameters(self.best_params)
+
+
+class PrintCost(Callback):
+    """Prints the cost every ``every`` epochs, as the course's ``print_cost=True`` does."""
+
+    def __init__(self, every: int = 100):
+        self.every = int(every)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch % self.every == 0 or trainer.stop_training:
+            extra = f", validation {logs['metric']} {logs['val_metric']:.4f}" if trainer.has_validation else ""
+            print(f"Cost after iteration {epoch}: {logs['cost']:.6f}{extra}", flush=True)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over epochs showing the current cost (needs the ``progress`` extra)."""
+
+    def __init__(self, total: int | None = None, **tqdm_kwargs):
+        self.total = total
+        self.tqdm_kwargs = tqdm_kwargs
+
+    def on_train_begin(self, trainer):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.total or trainer.epochs_planned, unit="it", **self.tqdm_kwargs)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        post = {"cost": f"{logs['cost']:.4g}"}
+        if trainer.has_validation:
+            post[f"val_{logs['metric']}"] = f"{logs['val_metric']:.4g}"
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, trainer):
+        self.bar.close()

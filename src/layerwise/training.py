@@ -1,0 +1,231 @@
+"""The training loop: for each epoch, for each mini-batch: forward, cost, backward, update.
+
+``Trainer`` holds everything a run needs to stop and go on exactly where it was (the
+parameters live in the network; the optimizer state, the random generator, the position in
+the current epoch and the history live here), so that an interrupted run resumed from a
+checkpoint gives the same parameters as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from .blocks import model_backward, model_forward
+from .callbacks import Callback, DivergenceGuard, History
+from .losses import l2_cost
+
+
+class Trainer:
+    """Runs ``epochs`` of (mini-batch) gradient-based training of ``network`` on ``X, Y``.
+
+    ``X: (n_x, m)`` and ``Y: (n_y, m)`` must already be validated and of the network's dtype
+    (``Network.fit`` does that once); ``sample_weight: (1, m)`` is normalised here to mean 1.
+    """
+
+    def __init__(
+        self,
+        network,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        optimizer,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        lambd: float = 0.0,
+        keep_probs: Sequence[float] | None = None,
+        sample_weight: np.ndarray | None = None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        callbacks: Sequence[Callback] = (),
+        rng: np.random.Generator,
+        history: History | None = None,
+    ):
+        self.network = network
+        self.X, self.Y = X, Y
+        self.m = X.shape[1]
+        self.optimizer = optimizer
+        self.batch_size = batch_size if batch_size is not None and batch_size < self.m else None
+        self.shuffle = shuffle
+        self.lambd = lambd
+        self.keep_probs = keep_probs if keep_probs is not None and min(keep_probs) < 1 else None
+        self.sample_weight = None if sample_weight is None else sample_weight / sample_weight.mean()
+        self.validation_data = validation_data
+        self.callbacks = [DivergenceGuard(), *callbacks]
+        self.rng = rng
+        self.history = history if history is not None else History(metric=network.metric_name)
+        self.epoch = len(self.history.costs)  # epochs completed
+        self.iteration = 0  # updates taken in this trainer
+        self.epochs_planned = 0
+        self.stop_training = False
+        self._position: dict | None = None  # mid-epoch state after an interruption
+
+    @property
+    def has_validation(self) -> bool:
+        return self.validation_data is not None
+
+    # ---- one step ----------------------------------------------------------------------
+
+    def _step(self, Xb: np.ndarray, Yb: np.ndarray, wb: np.ndarray | None) -> float:
+        """forward -> cost -> backward -> (guard) -> update, on one batch; returns its cost."""
+        net = self.network
+        AL, caches = model_forward(Xb, net.parameters, net.activations, self.keep_probs, self.rng)
+        cost = net.loss.cost(AL, Yb, wb) + l2_cost(net.parameters, self.lambd, Xb.shape[1])
+        grads = model_backward(
+            AL, Yb, caches, net.activations, net.loss, sample_weight=wb, lambd=self.lambd, keep_probs=self.keep_probs
+        )
+        self._batch = (Xb, Yb, wb)
+        for cb in self.callbacks:
+            cb.on_gradients(self, cost, grads)
+        self.optimizer.step(net.parameters, grads)
+        self.iteration += 1
+        for cb in self.callbacks:
+            cb.on_batch_end(self, self.iteration, cost)
+        return cost
+
+    def diagnose(self, grads: dict[str, np.ndarray]) -> str:
+        """Replays the forward pass of the last batch and names the first non-finite quantity."""
+        Xb, Yb, _ = self._batch
+        net = self.network
+        A = Xb
+        for l, act in enumerate(net.activations, start=1):
+            Z = net.parameters[f"W{l}"] @ A + net.parameters[f"b{l}"]
+            if not np.isfinite(Z).all():
+                return f"Z{l} (layer {l})"
+            A = act.forward(Z)
+            if not np.isfinite(A).all():
+                return f"A{l} (layer {l})"
+        for l in range(len(net.activations), 0, -1):
+            for q in ("dW", "db"):
+                if not np.isfinite(grads[f"{q}{l}"]).all():
+                    return f"{q}{l} (layer {l})"
+        return "the cost"
+
+    # ---- epochs ------------------------------------------------------------------------
+
+    def _batches(self, position: dict):
+        """Yields (Xb, Yb, wb) from ``position["batch"]`` on, following ``position["perm"]``."""
+        X, Y, w = self.X, self.Y, self.sample_weight
+        if self.batch_size is None:
+            yield X, Y, w
+            return
+        perm = position["perm"]
+        for k in range(position["batch"], math.ceil(self.m / self.batch_size)):
+            idx = perm[k * self.batch_size : (k + 1) * self.batch_size]
+            position["batch"] = k
+            yield X[:, idx], Y[:, idx], None if w is None else w[:, idx]
+
+    def _new_position(self) -> dict:
+        position = {"batch": 0, "cost_sum": 0.0, "seen": 0, "perm": None}
+        if self.batch_size is not None:
+            position["perm"] = self.rng.permutation(self.m) if self.shuffle else np.arange(self.m)
+        return position
+
+    def _run_epoch(self) -> bool:
+        """One pass over the data; returns False if it was interrupted before its end."""
+        position = self._position or self._new_position()
+        self._position = None
+        self.optimizer.epoch = self.epoch
+        for Xb, Yb, wb in self._batches(position):
+            cost = self._step(Xb, Yb, wb)
+            mb = Xb.shape[1]
+            position["cost_sum"] += cost * mb
+            position["seen"] += mb
+            position["batch"] += 1
+            if self.stop_training and position["seen"] < self.m:
+                self._position = position
+                return False
+        self._end_epoch(position["cost_sum"] / position["seen"])
+        return True
+
+    def _end_epoch(self, cost: float) -> None:
+        net, h = self.network, self.history
+        logs = {"epoch": self.epoch, "cost": cost, "metric": net.metric_name, "lr": self.optimizer.learning_rate}
+        h.costs.append(cost)
+        h.learning_rates.append(logs["lr"])
+        if self.validation_data is not None:
+            Xv, Yv = self.validation_data
+            AV = net.forward(Xv, _checked=True)[0]
+            logs["val_cost"] = net.loss.cost(AV, Yv)
+            logs["val_metric"] = net.score_output(AV, Yv)
+            h.val_costs.append(logs["val_cost"])
+            h.val_metrics.append(logs["val_metric"])
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, self.epoch, logs)
+        self.epoch += 1
+
+    def run(self, epochs: int, handle_signals: bool = True) -> History:
+        """Train for ``epochs`` more epochs (or until a callback stops it)."""
+        self.epochs_planned = epochs
+        self.stop_training = False
+        self.history.status = "running"
+        restore = self._catch_signals() if handle_signals else None
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                for cb in self.callbacks:
+                    cb.on_train_begin(self)
+                try:
+                    target = self.epoch + epochs
+                    while self.epoch < target and not self.stop_training:
+                        self._run_epoch()
+                except Exception as exc:
+                    self.history.status = "diverged" if isinstance(exc, FloatingPointError) else "failed"
+                    self.history.message = str(exc)
+                    raise
+                finally:
+                    for cb in self.callbacks:
+                        cb.on_train_end(self)
+        finally:
+            if restore:
+                restore()
+        if self.history.status == "running":
+            self.history.status = "completed"
+        return self.history
+
+    # ---- Ctrl-C / SIGTERM: stop after the current step, never in the middle of an update ----
+
+    def _catch_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        previous = {}
+
+        def handler(signum, frame):
+            self.stop_training = True
+            self.history.status = "interrupted"
+            self.history.message = f"stopped by {signal.Signals(signum).name}"
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C is immediate
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, handler)
+
+        def restore():
+            for sig, h in previous.items():
+                signal.signal(sig, h)
+
+        return restore
+
+    # ---- checkpoints -------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything but the parameters and data needed to continue: optimizer, rng, position, history."""
+        pos = self._position
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "rng": self.rng.bit_generator.state,
+            "position": None if pos is None else {**pos, "perm": None if pos["perm"] is None else pos["perm"].tolist()},
+            "history": self.history.to_dict(),
+            "iteration": self.iteration,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` gave (the network's parameters are restored separately)."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]
+        pos = state["position"]
+        self._position = None if pos is None else {**pos, "perm": None if pos["perm"] is None else np.asarray(pos["perm"])}
+        self.history = History.from_dict(state["history"])
+        self.epoch = len(self.history.costs)
+        self.iteration = int(state["iteration"])
