@@ -1,7 +1,9 @@
-"""Validation at the door: every public entry point checks its arrays here, once.
+"""Validation at the door: every public entry point checks its arguments here, once.
 
-Each check raises a ``ValueError`` or ``TypeError`` that names the argument, what was given
-and what is expected, so that no NumPy broadcasting traceback reaches the user.
+Each check raises a ``ValueError`` (a wrong value or shape) or a ``TypeError`` (a wrong kind
+of object) whose message names the argument, what was given and what is expected, so that no
+NumPy broadcasting traceback reaches the user. Inputs that can be used as they are (integer
+arrays, non-contiguous or read-only arrays) are converted, never refused, and never written to.
 """
 
 from __future__ import annotations
@@ -11,32 +13,42 @@ import numbers
 import numpy as np
 
 FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+MAX_SEED = 2**32 - 1  # what np.random.RandomState accepts
+
+
+def _show(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about arbitrary objects."""
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---- scalars ---------------------------------------------------------------------------------
 
 
 def check_dtype(dtype) -> np.dtype:
     """Resolve ``"float64"``/``"float32"`` (or the NumPy types) to a dtype; refuse others."""
     try:
         resolved = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         resolved = None
     if resolved is None or resolved.name not in FLOAT_DTYPES:
-        raise ValueError(f"dtype is {dtype!r}; expected one of {sorted(FLOAT_DTYPES)}")
+        raise ValueError(f"dtype is {_show(dtype)}; expected one of {sorted(FLOAT_DTYPES)}")
     return resolved
 
 
 def check_positive_int(name: str, value, *, allow_none: bool = False) -> int | None:
-    """An integer >= 1 (bools refused)."""
+    """An integer >= 1 (bools and floats refused, NumPy integers accepted)."""
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} is {value!r}; expected a positive integer")
+        raise ValueError(f"{name} is {_show(value)}; expected a positive integer")
     return int(value)
 
 
 def check_positive_float(name: str, value, *, allow_zero: bool = False) -> float:
     """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} is {value!r}; expected a number")
+        raise TypeError(f"{name} is {_show(value)}; expected a number")
     value = float(value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -44,17 +56,55 @@ def check_positive_float(name: str, value, *, allow_zero: bool = False) -> float
     return value
 
 
-def _as_numeric_array(name: str, arr) -> np.ndarray:
-    if isinstance(arr, (str, bytes)) or arr is None:
+def check_seed(name: str, seed) -> int | None:
+    """None or an integer in ``[0, 2**32 - 1]`` (the range every NumPy generator accepts)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{name} is {_show(seed)}; expected None or an integer in [0, {MAX_SEED}]")
+    return int(seed)
+
+
+def check_bool(name: str, value) -> bool:
+    """``True`` or ``False`` (NumPy bools too); a string like ``"no"`` is refused, not read as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} is {_show(value)}; expected True or False")
+    return bool(value)
+
+
+def check_name(name: str, value, known) -> str:
+    """A string among ``known`` (a registry), so a typo fails with the list of known names."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is {_show(value)}; expected a name, one of {sorted(known)}")
+    if value not in known:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {sorted(known)}")
+    return value
+
+
+def check_instances(name: str, values, cls: type) -> list:
+    """A list of ``cls`` instances, from any iterable (``cls`` is passed in: this module imports nothing)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} is {_show(values)}; expected a list of {cls.__name__} objects")
+    values = list(values)
+    for v in values:
+        if not isinstance(v, cls):
+            raise TypeError(f"{name} contains {_show(v)}; expected {cls.__name__} objects")
+    return values
+
+
+# ---- arrays ----------------------------------------------------------------------------------
+
+
+def _as_numeric_array(name: str, arr, *, allow_bool: bool = False) -> np.ndarray:
+    """``arr`` as an integer or float ndarray (no copy when it already is one); anything else refused."""
+    if isinstance(arr, (str, bytes, dict, set)) or arr is None:
         raise TypeError(f"{name} is {type(arr).__name__}; expected a 2-D numeric array")
     try:
         a = np.asarray(arr)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise ValueError(f"{name} could not be read as a 2-D array: {exc}") from None
     kind = a.dtype.kind
-    if kind in "iu":
-        return a
-    if kind == "f":
+    if kind in "iuf" or (kind == "b" and allow_bool):
         return a
     if kind == "b":
         raise TypeError(f"{name} has dtype bool; expected numbers (use {name}.astype(float))")
@@ -63,33 +113,49 @@ def _as_numeric_array(name: str, arr) -> np.ndarray:
     raise TypeError(f"{name} has dtype {a.dtype}; expected a numeric (float or int) array")
 
 
-def check_X(X, n_x: int | None, dtype) -> np.ndarray:
-    """X as a C-contiguous ``(n_x, m)`` array of ``dtype``; examples are columns."""
-    a = _as_numeric_array("X", X)
+def _first_non_finite(a: np.ndarray, rows: str) -> str:
+    """``"nan at feature 2, example 7"``: the first NaN or infinity of a 2-D array, in memory order."""
+    row, col = (int(i) for i in np.argwhere(~np.isfinite(a))[0])
+    return f"{a[row, col].item()} at {rows} {row}, example {col}"
+
+
+def check_X(X, n_x: int | None, dtype, *, name: str = "X") -> np.ndarray:
+    """X as a C-contiguous ``(n_x, m)`` array of ``dtype``; examples are columns.
+
+    Returns the input itself when it already fits (a read-only X stays read-only: nothing in
+    layerwise writes to its inputs), else a converted copy.
+    """
+    a = _as_numeric_array(name, X)
     if a.ndim != 2:
         hint = ""
         if a.ndim == 1:
-            hint = f": use X.reshape({n_x if n_x else 'n_x'}, -1) or X.reshape(-1, 1)"
-        raise ValueError(f"X has shape {a.shape}; expected a 2-D array (n_x, m){hint}")
+            hint = f": use {name}.reshape({n_x if n_x else 'n_x'}, -1) or {name}.reshape(-1, 1)"
+        raise ValueError(f"{name} has shape {a.shape}; expected a 2-D array (n_x, m){hint}")
     if a.shape[1] == 0 or a.shape[0] == 0:
-        raise ValueError(f"X has shape {a.shape}; expected at least one feature and one example")
+        raise ValueError(f"{name} has shape {a.shape}; expected at least one feature and one example")
     if n_x is not None and a.shape[0] != n_x:
         if a.shape[1] == n_x:
             raise ValueError(
-                f"X has shape {a.shape}; expected ({n_x}, m) with examples as columns: "
-                f"it looks transposed, use X.T"
+                f"{name} has shape {a.shape}; expected ({n_x}, m) with examples as columns: "
+                f"it looks transposed, use {name}.T"
             )
-        raise ValueError(f"X has shape {a.shape}; expected ({n_x}, m): the network's input layer has {n_x} units")
-    out = np.ascontiguousarray(a, dtype=dtype)
+        raise ValueError(f"{name} has shape {a.shape}; expected ({n_x}, m): the network's input layer has {n_x} units")
+    with np.errstate(over="ignore"):  # float64 -> float32 overflow is reported below as infinity
+        out = np.ascontiguousarray(a, dtype=dtype)
     if not np.isfinite(out).all():
-        col = int(np.argwhere(~np.isfinite(out))[0, 1])
-        raise ValueError(f"X contains NaN or infinity (first in example {col}); expected finite values")
+        raise ValueError(
+            f"{name} contains NaN or infinity ({_first_non_finite(out, 'feature')}); "
+            f"expected finite values in {np.dtype(dtype).name}"
+        )
     return out
 
 
 def check_Y(Y, m: int, n_y: int, dtype, *, binary: bool = False, name: str = "Y") -> np.ndarray:
-    """Y as a C-contiguous ``(n_y, m)`` array of ``dtype``, with ``m`` matching X."""
-    a = _as_numeric_array(name, Y) if not (np.asarray(Y).dtype.kind == "b") else np.asarray(Y)
+    """Y as a C-contiguous ``(n_y, m)`` array of ``dtype``, with ``m`` matching X.
+
+    ``binary``: labels must be 0 or 1 (a sigmoid output with binary cross-entropy); bools pass.
+    """
+    a = _as_numeric_array(name, Y, allow_bool=True)
     if a.ndim != 2:
         hint = f": use {name}.reshape({n_y}, -1)" if a.ndim == 1 else ""
         raise ValueError(f"{name} has shape {a.shape}; expected ({n_y}, {m}){hint}")
@@ -97,15 +163,27 @@ def check_Y(Y, m: int, n_y: int, dtype, *, binary: bool = False, name: str = "Y"
         if a.shape == (m, n_y):
             raise ValueError(f"{name} has shape {a.shape}; expected ({n_y}, {m}): it looks transposed, use {name}.T")
         raise ValueError(f"{name} has shape {a.shape}; expected ({n_y}, {m}) to match X's {m} examples")
-    out = np.ascontiguousarray(a, dtype=dtype)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(a, dtype=dtype)
     if not np.isfinite(out).all():
-        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
-    if binary and not np.all((out == 0) | (out == 1)):
-        bad = out[(out != 0) & (out != 1)][0]
-        raise ValueError(
-            f"{name} contains {bad!r}; expected labels in {{0, 1}} for a sigmoid output with binary cross-entropy"
-        )
+        raise ValueError(f"{name} contains NaN or infinity ({_first_non_finite(out, 'row')}); expected finite values")
+    if binary:
+        bad = np.argwhere((out != 0) & (out != 1))
+        if bad.size:
+            row, col = (int(i) for i in bad[0])
+            raise ValueError(
+                f"{name} contains {out[row, col].item()!r}; expected labels in {{0, 1}} "
+                f"for a sigmoid output with binary cross-entropy (first other value at example {col})"
+            )
     return out
+
+
+def check_output(name: str, AL, n_y: int) -> np.ndarray:
+    """A network output ``AL: (n_y, m)`` handed back by the user (to ``cost``/``backward``)."""
+    a = _as_numeric_array(name, AL)
+    if a.ndim != 2 or a.shape[0] != n_y or a.shape[1] == 0:
+        raise ValueError(f"{name} has shape {a.shape}; expected ({n_y}, m), the output of forward")
+    return a
 
 
 def check_sample_weight(sample_weight, m: int, dtype) -> np.ndarray | None:
@@ -120,3 +198,33 @@ def check_sample_weight(sample_weight, m: int, dtype) -> np.ndarray | None:
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise ValueError("sample_weight must be finite, non-negative and not all zero")
     return w
+
+
+# ---- the building blocks: called only after NumPy refused an operation -------------------------
+
+
+def explain_linear(A_prev, W, b) -> None:
+    """Raise the error naming which of ``A_prev: (n[l-1], m)``, ``W: (n[l], n[l-1])``, ``b: (n[l], 1)`` is wrong.
+
+    ``blocks.linear_forward`` calls this only when its computation failed or gave a result
+    that is not 2-D, so the checks cost nothing on the normal path.
+    """
+    arrays = {"A_prev": _as_numeric_array("A_prev", A_prev), "W": _as_numeric_array("W", W), "b": _as_numeric_array("b", b)}
+    for key, expected in (("A_prev", "(n[l-1], m)"), ("W", "(n[l], n[l-1])"), ("b", "(n[l], 1)")):
+        if arrays[key].ndim != 2:
+            raise ValueError(f"{key} has shape {arrays[key].shape}; expected a 2-D array {expected}")
+    A_prev, W, b = arrays.values()
+    if W.shape[1] != A_prev.shape[0]:
+        raise ValueError(
+            f"W has shape {W.shape} and A_prev {A_prev.shape}; expected W: (n[l], {A_prev.shape[0]}) "
+            f"with as many columns as A_prev has rows"
+        )
+    if b.shape != (W.shape[0], 1):
+        raise ValueError(f"b has shape {b.shape}; expected ({W.shape[0]}, 1)")
+
+
+def explain_gradient(name: str, grad, expected_shape: tuple) -> None:
+    """Raise the error for a gradient (``dZ``, ``dA``, ``dW`` ...) of the wrong kind or shape."""
+    g = _as_numeric_array(name, grad)
+    if g.shape != tuple(expected_shape):
+        raise ValueError(f"{name} has shape {g.shape}; expected {tuple(expected_shape)}")

@@ -59,14 +59,11 @@ class Dataset:
             if self.task == "binary" and self.Y.size and not np.isin(self.Y, (0, 1)).all():
                 raise ValueError("binary labels must be 0 or 1")
         if self.feature_names is not None and len(self.feature_names) != self.n_x:
-            raise ValueError(
-                f"{len(self.feature_names)} feature names for {self.n_x} features"
-            )
+            raise ValueError(f"{len(self.feature_names)} feature names for {self.n_x} features")
 
     def __repr__(self) -> str:
         return (
-            f"Dataset(name={self.name!r}, task={self.task!r}, "
-            f"X={self.X.shape}, Y={self.Y.shape})"
+            f"Dataset(name={self.name!r}, task={self.task!r}, X={self.X.shape}, Y={self.Y.shape})"
         )
 
     @property
@@ -159,9 +156,7 @@ def moons(m: int = 200, *, noise: float = 0.1, seed: int = 0) -> Dataset:
     return Dataset(X, _labels_for(sizes), "binary", ["x1", "x2"], None, "moons")
 
 
-def circles(
-    m: int = 200, *, noise: float = 0.05, factor: float = 0.5, seed: int = 0
-) -> Dataset:
+def circles(m: int = 200, *, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
     """A circle of radius ``factor`` (class 1) inside a unit circle (class 0): X (2, m)."""
     _check(m, noise, min_m=2)
     if not 0 < factor < 1:
@@ -247,9 +242,7 @@ def parity(n_bits: int = 4) -> Dataset:
 # ----------------------------------------------------------------------------- label encoding
 
 
-def _encode_labels(
-    y: np.ndarray, task: str | None
-) -> tuple[np.ndarray, str, list[str] | None]:
+def _encode_labels(y: np.ndarray, task: str | None) -> tuple[np.ndarray, str, list[str] | None]:
     """Raw labels (m,) -> (Y (1, m), task, class_names).
 
     Strings become 0..k-1 in sorted order (their names kept). Integer labels that are not
@@ -359,9 +352,7 @@ def _h5py() -> ModuleType:
     try:
         import h5py
     except ImportError as e:
-        raise ImportError(
-            "reading HDF5 files needs h5py: pip install layerwise[hdf5]"
-        ) from e
+        raise ImportError("reading HDF5 files needs h5py: pip install layerwise[hdf5]") from e
     return h5py
 
 
@@ -385,9 +376,11 @@ def load_hdf5(
             raise KeyError(f"{path}: no dataset {missing[0]!r}; the file has {sorted(f.keys())}")
         x = f[x_key][()]
         y = f[y_key].asstr()[()] if h5py.check_string_dtype(f[y_key].dtype) else f[y_key][()]
-        names = None if classes_key is None else [
-            c.decode() if isinstance(c, bytes) else str(c) for c in f[classes_key][()]
-        ]
+        names = (
+            None
+            if classes_key is None
+            else [c.decode() if isinstance(c, bytes) else str(c) for c in f[classes_key][()]]
+        )
     ds = _from_rows(np.asarray(x), np.asarray(y), x_key, y_key, True, task, Path(path).stem)
     if names is None:
         return ds
@@ -455,7 +448,9 @@ def load_csv(
         if header is None:
             raise ValueError(f"{path} is empty; a header row of column names is needed")
         if _all_numbers(header):
-            raise ValueError(f"{path}: the first row must be a header of column names, got {header}")
+            raise ValueError(
+                f"{path}: the first row must be a header of column names, got {header}"
+            )
         rows, lines = [], []
         for row in reader:
             if not row:
@@ -525,7 +520,8 @@ def _sklearn(name: str, task: str) -> Dataset:
     X = np.ascontiguousarray(bunch.data.T, dtype=np.float64)
     features = [str(n) for n in bunch.feature_names]
     if task == "regression":
-        return Dataset(X, bunch.target.astype(np.float64).reshape(1, -1), task, features, None, name)
+        Y = bunch.target.astype(np.float64).reshape(1, -1)
+        return Dataset(X, Y, task, features, None, name)
     Y = bunch.target.astype(np.int64).reshape(1, -1)
     return Dataset(X, Y, task, features, [str(n) for n in bunch.target_names], name)
 
@@ -581,9 +577,7 @@ _FILE_LOADERS: dict[str, Callable[..., Dataset]] = {
 }
 
 
-def load(
-    name_or_path: str | os.PathLike[str], **kw: object
-) -> Dataset | tuple[Dataset, Dataset]:
+def load(name_or_path: str | os.PathLike[str], **kw: object) -> Dataset | tuple[Dataset, Dataset]:
     """A built-in dataset by name (see DATASETS) or a .csv/.npz/.h5/.hdf5 file by path.
 
     Keyword arguments go to the loader. Returns a Dataset, or (train, test) for "cat",
@@ -667,7 +661,9 @@ def one_hot(labels: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     ``n_classes`` defaults to labels.max() + 1.
     """
     if labels.ndim != 2 or labels.shape[0] != 1 or labels.dtype.kind not in "iu":
-        raise ValueError(f"labels must be integers of shape (1, m), got {labels.dtype} {labels.shape}")
+        raise ValueError(
+            f"labels must be integers of shape (1, m), got {labels.dtype} {labels.shape}"
+        )
     if n_classes is None:
         n_classes = int(labels.max()) + 1 if labels.size else 0
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
@@ -751,7 +747,7 @@ def _split(
         X = data
         classify = Y.shape[0] == 1 and Y.dtype.kind in "biu"
     m = X.shape[1]
-    counts = [_n_examples(s, m, what) for s, what in zip(sizes, names)]
+    counts = [_n_examples(s, m, what) for s, what in zip(sizes, names, strict=True)]
     if sum(counts) >= m:
         raise ValueError(f"{' + '.join(names)} leave no training examples out of {m}")
     labels = Y[0] if stratify and classify else None
@@ -790,9 +786,11 @@ def train_val_test_split(
     seed: int = 0,
     stratify: bool = True,
 ) -> tuple:
-    """Three-way split: (train, val, test) Datasets, or X_train, X_val, X_test, Y_train, Y_val, Y_test.
+    """Split columns at random into train, validation and test.
 
-    Sizes are fractions of all examples (or counts); stratified as :func:`train_test_split`.
+    Give a Dataset -> (train, val, test), or X and Y ->
+    (X_train, X_val, X_test, Y_train, Y_val, Y_test). Sizes are fractions of all examples
+    or counts; classification sets are stratified as in :func:`train_test_split`.
     """
     parts = _split(ds_or_X, Y, [test_size, val_size], ["test_size", "val_size"], seed, stratify)
     if isinstance(ds_or_X, Dataset):

@@ -213,7 +213,9 @@ class Network:
         Y = self.check_Y(Y, m)
         if num_iterations is not None and epochs is not None:
             raise ValueError("pass num_iterations or epochs, not both (they are the same thing)")
-        epochs = _checks.check_positive_int("epochs", epochs if epochs is not None else (num_iterations or 2500))
+        if num_iterations is not None:
+            epochs = _checks.check_positive_int("num_iterations", num_iterations)
+        epochs = _checks.check_positive_int("epochs", 2500 if epochs is None else epochs)
         batch_size = _checks.check_positive_int("batch_size", batch_size, allow_none=True)
         lambd = _checks.check_positive_float("lambd", lambd, allow_zero=True)
         keep_probs = self._keep_probs(keep_prob)

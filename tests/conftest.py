@@ -1,0 +1,23 @@
+"""Shared fixtures: the course's data through a path, never copied into the project."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def cat_data():
+    """(train, test) cat/non-cat Datasets, or a skip saying why."""
+    pytest.importorskip("h5py", reason="the cat images are HDF5 files: install layerwise[hdf5]")
+    from layerwise import datasets
+
+    try:
+        return datasets.cat()
+    except FileNotFoundError as exc:
+        pytest.skip(f"course data not found ({exc}); set LAYERWISE_DATA to the folder of train_catvnoncat.h5")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
