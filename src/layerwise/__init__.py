@@ -18,6 +18,7 @@ from .blocks import (
 from .callbacks import Callback, DivergenceError, EarlyStopping, History, PrintCost, ProgressBar
 from .gradcheck import gradient_check, gradient_check_report
 from .initializers import initialize_parameters
+from .io import load_model as load
 from .network import LogisticRegression, Network
 from .optimizers import Adam, GradientDescent, Momentum, RMSprop
 
@@ -46,6 +47,7 @@ __all__ = [
     "linear_activation_forward",
     "linear_backward",
     "linear_forward",
+    "load",
     "losses",
     "model_backward",
     "model_forward",

@@ -64,10 +64,8 @@ class Network:
         if self.activations[-1].name == "softmax" and self.layer_dims[-1] < 2:
             raise ValueError("a softmax output needs at least 2 units (one per class); use sigmoid for 2 classes with 1 unit")
         get_initializer(init)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-            raise ValueError(f"seed is {seed!r}; expected a non-negative integer or None")
         self.init = init
-        self.seed = None if seed is None else int(seed)
+        self.seed = _checks.check_seed("seed", seed)
         self.dtype = _checks.check_dtype(dtype)
         self.parameters = initialize_parameters(self.layer_dims, init, self.seed, self.dtype)
         self.history_: History | None = None
@@ -108,6 +106,13 @@ class Network:
             "dtype": self.dtype.name,
         }
 
+    def save(self, path) -> None:
+        """Write the parameters, architecture, ``metadata`` and history to a ``.npz`` model file
+        (see ``layerwise.io``); ``layerwise.load(path)`` reads it back."""
+        from .io import save_model
+
+        save_model(self, path)
+
     # ---- parameters ----------------------------------------------------------------------
 
     def set_parameters(self, parameters: dict[str, np.ndarray]) -> None:
@@ -136,31 +141,33 @@ class Network:
         """X validated as ``(n_x, m)`` of the network's dtype."""
         return _checks.check_X(X, self.n_x, self.dtype)
 
-    def check_Y(self, Y, m: int) -> np.ndarray:
+    def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:
         """Y validated as ``(n_y, m)``; for softmax, integer labels ``(1, m)`` become one-hot."""
         if self.task == "multiclass":
-            a = np.asarray(Y)
+            a = _checks._as_numeric_array(name, Y, allow_bool=True)
             if a.ndim == 2 and a.shape[0] == 1 and self.n_y > 1:
-                labels = _checks.check_Y(a, m, 1, np.float64)
+                labels = _checks.check_Y(a, m, 1, np.float64, name=name)
                 if not np.all((labels >= 0) & (labels < self.n_y) & (labels == np.round(labels))):
-                    raise ValueError(f"Y has labels outside 0..{self.n_y - 1}; expected class indices for {self.n_y} output units")
+                    raise ValueError(f"{name} has labels outside 0..{self.n_y - 1}; expected class indices for {self.n_y} output units")
                 return np.ascontiguousarray(np.arange(self.n_y)[:, None] == labels, dtype=self.dtype)
-        return _checks.check_Y(Y, m, self.n_y, self.dtype, binary=self.task == "binary")
+        return _checks.check_Y(Y, m, self.n_y, self.dtype, binary=self.task == "binary", name=name)
 
     def forward(self, X, _checked: bool = False) -> tuple[np.ndarray, list]:
         """``AL: (n_y, m)`` and the per-layer caches, for ``X: (n_x, m)``."""
         if not _checked:
             X = self.check_X(X)
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(all="ignore"):  # predict and score check the output; training has its guard
             return model_forward(X, self.parameters, self.activations)
 
     def cost(self, AL: np.ndarray, Y, lambd: float = 0.0) -> float:
         """J for the output ``AL: (n_y, m)``, plus the L2 term when ``lambd > 0``."""
+        AL = _checks.check_output("AL", AL, self.n_y)
         Y = self.check_Y(Y, AL.shape[1])
         return self.loss.cost(AL, Y) + l2_cost(self.parameters, lambd, AL.shape[1])
 
     def backward(self, AL: np.ndarray, Y, caches: list, lambd: float = 0.0, return_dA: bool = False) -> dict[str, np.ndarray]:
         """``grads`` with ``dW1, db1, ..., dWL, dbL`` (and ``dA0..`` with ``return_dA``)."""
+        AL = _checks.check_output("AL", AL, self.n_y)
         Y = self.check_Y(Y, AL.shape[1])
         return model_backward(AL, Y, caches, self.activations, self.loss, lambd=lambd, return_dA=return_dA)
 
@@ -218,13 +225,14 @@ class Network:
         epochs = _checks.check_positive_int("epochs", 2500 if epochs is None else epochs)
         batch_size = _checks.check_positive_int("batch_size", batch_size, allow_none=True)
         lambd = _checks.check_positive_float("lambd", lambd, allow_zero=True)
+        shuffle = _checks.check_bool("shuffle", shuffle)
         keep_probs = self._keep_probs(keep_prob)
         w = _checks.check_sample_weight(sample_weight, m, self.dtype)
         if class_weight is not None:
             cw = self._class_weights(Y, class_weight)
             w = cw if w is None else w * cw
         if seed is not None:
-            self.rng = np.random.default_rng(seed)
+            self.rng = np.random.default_rng(_checks.check_seed("seed", seed))
         if validation_data is not None and validation_split is not None:
             raise ValueError("pass validation_data or validation_split, not both")
         if validation_split is not None:
@@ -232,14 +240,16 @@ class Network:
         elif validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a pair (X_val, Y_val)")
-            Xv = self.check_X(validation_data[0])
-            validation_data = (Xv, self.check_Y(validation_data[1], Xv.shape[1]))
+            Xv = _checks.check_X(validation_data[0], self.n_x, self.dtype, name="validation_data[0]")
+            validation_data = (Xv, self.check_Y(validation_data[1], Xv.shape[1], name="validation_data[1]"))
         opt = get_optimizer(optimizer, learning_rate)
-        callbacks = list(callbacks)
+        callbacks = _checks.check_instances("callbacks", callbacks, Callback)
         if early_stopping is not None:
-            callbacks.append(early_stopping if isinstance(early_stopping, EarlyStopping) else EarlyStopping(patience=early_stopping))
+            if not isinstance(early_stopping, EarlyStopping):
+                early_stopping = EarlyStopping(patience=_checks.check_positive_int("early_stopping", early_stopping))
+            callbacks.append(early_stopping)
         if print_cost:
-            callbacks.append(PrintCost(100 if print_cost is True else int(print_cost)))
+            callbacks.append(PrintCost(100 if print_cost is True else _checks.check_positive_int("print_cost", print_cost)))
         trainer = Trainer(
             self, X, Y, optimizer=opt, batch_size=batch_size, shuffle=shuffle, lambd=lambd, keep_probs=keep_probs,
             sample_weight=w, validation_data=validation_data, callbacks=callbacks, rng=self.rng,
@@ -253,6 +263,8 @@ class Network:
 
     def _keep_probs(self, keep_prob) -> list[float] | None:
         n_hidden = len(self.layer_dims) - 2
+        if isinstance(keep_prob, (str, bytes)) or not isinstance(keep_prob, (numbers.Real, Sequence, np.ndarray)):
+            raise TypeError(f"keep_prob is {keep_prob!r}; expected a probability or one per hidden layer")
         probs = [keep_prob] * n_hidden if isinstance(keep_prob, numbers.Real) else list(keep_prob)
         if len(probs) != n_hidden:
             raise ValueError(f"keep_prob has {len(probs)} values; expected one per hidden layer ({n_hidden})")
@@ -302,7 +314,7 @@ class Network:
 
     def predict_proba(self, X) -> np.ndarray:
         """The output ``AL: (n_y, m)``: probabilities for classification, values for regression."""
-        return self.forward(X)[0]
+        return _finite_output(self.forward(X)[0])
 
     def predict(self, X) -> np.ndarray:
         """``(1, m)``: 0/1 for a sigmoid output (threshold 0.5), the class index for softmax,
@@ -333,12 +345,23 @@ class Network:
     def score(self, X, Y) -> float:
         """Accuracy for classification, R^2 for regression."""
         X = self.check_X(X)
-        return self.score_output(self.forward(X, _checked=True)[0], self.check_Y(Y, X.shape[1]))
+        return self.score_output(_finite_output(self.forward(X, _checked=True)[0]), self.check_Y(Y, X.shape[1]))
 
 
 def LogisticRegression(n_x: int, *, dtype="float64") -> Network:
     """Logistic regression: the one-layer network ``[n_x, 1]``, sigmoid output, zero init."""
     return Network([n_x, 1], activations=["sigmoid"], init="zeros", dtype=dtype)
+
+
+def _finite_output(AL: np.ndarray) -> np.ndarray:
+    """``AL`` if finite; else the parameters overflow on this input, which no prediction should hide."""
+    if not np.isfinite(AL).all():
+        example = int(np.argwhere(~np.isfinite(AL))[0, 1])
+        raise FloatingPointError(
+            f"the network's output is NaN or infinite (first at example {example} of X): its parameters are too "
+            f"large for this input; retrain with a smaller learning rate or standardised features"
+        )
+    return AL
 
 
 def _check_layer_dims(layer_dims) -> list[int]:
