@@ -5,10 +5,16 @@ Writes docs/img/computation_graph.dot, and docs/img/computation_graph.png when t
 graphviz package and the Graphviz 'dot' program are installed.
 """
 
-import math
 from pathlib import Path
 
-from layerwise.graph import Value, course_graph, logistic_regression_graph, main_graph, numerical_derivative, render
+from layerwise.graph import (
+    Value,
+    course_graph,
+    logistic_regression_graph,
+    main_graph,
+    numerical_derivative,
+    render,
+)
 
 IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 
@@ -18,20 +24,25 @@ print("J = 3(a + bc) at a=5, b=3, c=2")
 IMG.mkdir(parents=True, exist_ok=True)
 main_graph(5, 3, 2, IMG / "computation_graph.dot")
 
-# 2. A derivative is a slope: nudge a by a tiny amount, f moves by f'(a) times that amount.
-#    Three ways to get it: the formula, central differences, and the graph's backward pass.
+# 2. A derivative is a slope: nudge a by 0.001 and f moves by about f'(a) * 0.001.
+#    The slope three ways: the formula, central differences, and the graph's backward pass.
 print("\nDerivatives as slopes at a = 2")
-print(f"{'f(a)':<8}{'formula':<10}{'exact':>8}{'numerical':>12}{'graph':>8}")
+print(f"{'f(a)':<7}{'formula':<9}{'exact':>6}{'nudge/0.001':>13}{'numerical':>11}{'graph':>7}")
 slopes = [
-    ("3a", lambda a: 3 * a, "3", lambda a: 3),
-    ("a^2", lambda a: a**2, "2a", lambda a: 2 * a),
-    ("a^3", lambda a: a**3, "3a^2", lambda a: 3 * a**2),
-    ("log a", lambda a: a.log() if isinstance(a, Value) else math.log(a), "1/a", lambda a: 1 / a),
+    ("3a", lambda a: 3 * a, "3", 3.0),
+    ("a^2", lambda a: a**2, "2a", 2 * 2.0),
+    ("a^3", lambda a: a**3, "3a^2", 3 * 2.0**2),
+    ("log a", lambda a: a.log(), "1/a", 1 / 2.0),
 ]
 for name, f, formula, exact in slopes:
+    def f_num(t: float) -> float:
+        return f(Value(t)).data
+
+    nudge = (f_num(2.001) - f_num(2.0)) / 0.001
     a = Value(2.0, "a")
     f(a).backward()
-    print(f"{name:<8}{formula:<10}{exact(2.0):>8.4g}{numerical_derivative(f, 2.0):>12.6f}{a.grad:>8.4g}")
+    print(f"{name:<7}{formula:<9}{exact:>6.4g}{nudge:>13.4f}"
+          f"{numerical_derivative(f_num, 2.0):>11.6f}{a.grad:>7.4g}")
 
 # 3. Logistic regression for one example: z = w1 x1 + w2 x2 + b, a = sigmoid(z), L(a, y).
 #    The course's results: da = -y/a + (1-y)/(1-a), dz = a - y, dw1 = x1 dz, dw2 = x2 dz, db = dz.

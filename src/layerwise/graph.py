@@ -313,3 +313,30 @@ def main_graph(
         Path(out_dot_path).write_text(to_dot(J))
     print(table)
     return table
+
+
+def add_subcommand(subparsers) -> None:
+    """``layerwise graph [--a A] [--b B] [--c C] [--out graph.dot] [--render graph.png]``."""
+    p = subparsers.add_parser(
+        "graph",
+        help="the course's computation graph J = 3(a + bc): values and dJ/dnode",
+        description="Build J = 3(a + bc) as the course's computation graph (u = bc, v = a + u, "
+        "J = 3v), run backpropagation on it and print every node's value and dJ/dnode.",
+    )
+    p.add_argument("--a", type=float, default=5.0, help="[default: 5]")
+    p.add_argument("--b", type=float, default=3.0, help="[default: 3]")
+    p.add_argument("--c", type=float, default=2.0, help="[default: 2]")
+    p.add_argument("--out", metavar="PATH", help="write the graph as Graphviz DOT text")
+    p.add_argument(
+        "--render", metavar="PATH", help="draw the graph to a .png or .svg (needs graphviz)"
+    )
+    p.set_defaults(func=_graph_command)
+
+
+def _graph_command(args) -> int:
+    if args.render:  # first, so that a bad path or format fails before anything is printed
+        J = course_graph(args.a, args.b, args.c)
+        J.backward()
+        render(J, args.render, format=Path(args.render).suffix.lstrip(".").lower())
+    main_graph(args.a, args.b, args.c, args.out)
+    return 0
