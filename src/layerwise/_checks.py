@@ -9,6 +9,7 @@ arrays, non-contiguous or read-only arrays) are converted, never refused, and ne
 from __future__ import annotations
 
 import numbers
+from typing import NoReturn
 
 import numpy as np
 
@@ -203,13 +204,14 @@ def check_sample_weight(sample_weight, m: int, dtype) -> np.ndarray | None:
 # ---- the building blocks: called only after NumPy refused an operation -------------------------
 
 
-def explain_linear(A_prev, W, b) -> None:
+def explain_linear(A_prev, W, b) -> NoReturn:
     """Raise the error naming which of ``A_prev: (n[l-1], m)``, ``W: (n[l], n[l-1])``, ``b: (n[l], 1)`` is wrong.
 
     ``blocks.linear_forward`` calls this only when its computation failed or gave a result
     that is not 2-D, so the checks cost nothing on the normal path.
     """
-    arrays = {"A_prev": _as_numeric_array("A_prev", A_prev), "W": _as_numeric_array("W", W), "b": _as_numeric_array("b", b)}
+    given = {"A_prev": A_prev, "W": W, "b": b}
+    arrays = {key: _as_numeric_array(key, value) for key, value in given.items()}
     for key, expected in (("A_prev", "(n[l-1], m)"), ("W", "(n[l], n[l-1])"), ("b", "(n[l], 1)")):
         if arrays[key].ndim != 2:
             raise ValueError(f"{key} has shape {arrays[key].shape}; expected a 2-D array {expected}")
@@ -221,10 +223,11 @@ def explain_linear(A_prev, W, b) -> None:
         )
     if b.shape != (W.shape[0], 1):
         raise ValueError(f"b has shape {b.shape}; expected ({W.shape[0]}, 1)")
+    kinds = ", ".join(type(v).__name__ for v in given.values())
+    raise TypeError(f"A_prev, W and b are {kinds}; expected NumPy arrays")
 
 
-def explain_gradient(name: str, grad, expected_shape: tuple) -> None:
-    """Raise the error for a gradient (``dZ``, ``dA``, ``dW`` ...) of the wrong kind or shape."""
+def explain_gradient(name: str, grad, expected_shape: tuple) -> NoReturn:
+    """Raise the error for a gradient (``dZ``, ``dA``) that NumPy could not use: wrong kind or shape."""
     g = _as_numeric_array(name, grad)
-    if g.shape != tuple(expected_shape):
-        raise ValueError(f"{name} has shape {g.shape}; expected {tuple(expected_shape)}")
+    raise ValueError(f"{name} has shape {g.shape}; expected {tuple(expected_shape)}")

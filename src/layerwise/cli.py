@@ -396,6 +396,9 @@ def _build_network(s: dict, parts: dict) -> Network:
         raise ValueError(f"the data {s['data']!r} has {_n_classes(parts)} classes; a sigmoid output separates 2 (use --output softmax)")
     else:
         n_y = 1
+    if output != "linear" and np.unique(train.Y).size < 2:
+        only = train.class_names[int(train.Y[0, 0])] if train.class_names else int(train.Y[0, 0])
+        raise ValueError(f"the training examples of {s['data']!r} are all of one class ({only!r}); a classifier needs at least 2")
     init = s["init"] or ("xavier" if s["hidden"] in ("tanh", "sigmoid") else "he")
     net = Network([train.n_x, *s["layers"], n_y], hidden=s["hidden"], output=output, init=init, seed=s["seed"], dtype=s["dtype"])
     net.metadata = {
@@ -429,6 +432,8 @@ def _resumed_settings(args, checkpoint: io.TrainingCheckpoint) -> dict:
         given = ", ".join(fixed + (["--config"] if args.config is not None else []))
         raise ValueError(f"--resume goes on with the run's saved settings; {given} cannot change "
                          f"(only {', '.join(_flag(n) for n in RESUME_MAY_CHANGE)})")  # fmt: skip
+    if "data" not in checkpoint.run_config or "run" not in checkpoint.network.metadata:
+        raise ValueError(f"{args.resume}: this checkpoint was not written by layerwise train; resume it from Python (io.Resume)")
     settings = {o.name: o.default for o in TRAIN_OPTIONS}
     for key, value in checkpoint.run_config.items():
         if key not in _OPTIONS:
@@ -450,6 +455,8 @@ def cmd_train(args) -> int:
     parts = split_data(s["data"], label=s["label"], data_dir=s["data_dir"], validation_split=s["validation_split"],
                        test_split=s["test_split"], seed=s["seed"])  # fmt: skip
     net = checkpoint.network if checkpoint else _build_network(s, parts)
+    if checkpoint:
+        net.metadata["run"].update(iterations=s["iterations"], checkpoint_every=s["checkpoint_every"])
     X = {name: io.preprocess(net, ds.X) for name, ds in parts.items()}
     learning_rate = s["learning_rate"] if s["learning_rate"] is not None else 1.2 if s["optimizer"] == "gd" else None
     out = Path(args.resume) if checkpoint else _out_dir(s)

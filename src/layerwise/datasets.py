@@ -308,6 +308,9 @@ def _from_rows(
             "with one example per column they must be (n_x, m) and (m,) or (n_y, m)"
         )
     X = np.ascontiguousarray(x, dtype=np.float64)
+    if not np.isfinite(X).all():
+        feature, example = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValueError(f"{x_key!r} contains NaN or infinity (example {example}, feature {feature}); expected finite values")
     if y.ndim == 2 and y.shape[0] > 1:  # several regression targets, (n_y, m)
         if task not in (None, "regression") or y.dtype.kind not in "biuf":
             raise ValueError(
@@ -374,6 +377,11 @@ def load_hdf5(
         missing = [k for k in (x_key, y_key, classes_key) if k is not None and k not in f]
         if missing:
             raise KeyError(f"{path}: no dataset {missing[0]!r}; the file has {sorted(f.keys())}")
+        if f[x_key].dtype.kind not in "biuf":  # checked before reading: nothing but numbers is loaded as X
+            raise ValueError(f"{path}: {x_key!r} must be numeric, got dtype {f[x_key].dtype}")
+        if not f[x_key].shape or not f[y_key].shape or f[x_key].shape[0] != f[y_key].shape[0]:
+            raise ValueError(f"{path}: {x_key!r} has shape {f[x_key].shape} and {y_key!r} has shape {f[y_key].shape}: "
+                             "with one example per row their first dimensions must match")  # fmt: skip
         x = f[x_key][()]
         y = f[y_key].asstr()[()] if h5py.check_string_dtype(f[y_key].dtype) else f[y_key][()]
         names = (
@@ -486,9 +494,18 @@ def load_csv(
             f"{path}: row {lines[bad_row]}, column {feature_names[bad_col]!r}: "
             f"{str(features[bad_row, bad_col])!r} is not a number"
         ) from None
+    if not np.isfinite(X).all():  # "nan" and "inf" parse as numbers
+        bad_row, bad_col = (int(i) for i in np.argwhere(~np.isfinite(X.T))[0])
+        raise ValueError(
+            f"{path}: row {lines[bad_row]}, column {feature_names[bad_col]!r}: "
+            f"{str(features[bad_row, bad_col])!r} is NaN or infinite; expected a finite number"
+        )
     y = cells[:, col]
     if _all_numbers(y):
         y = y.astype(np.float64)
+        if not np.isfinite(y).all():
+            bad_row = int(np.argwhere(~np.isfinite(y))[0, 0])
+            raise ValueError(f"{path}: row {lines[bad_row]}, column {header[col]!r}: the label {y[bad_row]} is NaN or infinite")
     Y, task, class_names = _encode_labels(y, task)
     return Dataset(np.ascontiguousarray(X), Y, task, feature_names, class_names, Path(path).stem)
 

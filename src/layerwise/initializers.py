@@ -41,7 +41,7 @@ INITIALIZERS: dict[str, Initializer] = {f.__name__: f for f in (zeros, small_ran
 
 def get_initializer(name: str) -> Initializer:
     """The initialiser registered as ``name``."""
-    if name not in INITIALIZERS:
+    if not isinstance(name, str) or name not in INITIALIZERS:
         raise ValueError(f"unknown init {name!r}; expected one of {sorted(INITIALIZERS)}")
     return INITIALIZERS[name]
 

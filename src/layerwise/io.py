@@ -25,8 +25,10 @@ import contextlib
 import json
 import math
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,10 @@ FORMAT_VERSION = 1
 METADATA_KEY = "metadata"
 MAX_METADATA_BYTES = 64 * 2**20
 MAX_PARAMETERS = 2**28  # 2 GiB of float64; load_model(max_parameters=...) raises or lowers it
+#: What zipfile and zlib raise for a damaged or hostile archive (flipped bytes in its headers
+#: can claim unknown compression methods, encryption or zip versions).
+DAMAGED_ARCHIVE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError,
+                   zlib.error, struct.error, UnicodeDecodeError, OverflowError)  # fmt: skip
 
 _DOCUMENT_KEYS = {"format", "format_version", "library_version", "config", "metadata", "history"}
 _CONFIG_KEYS = {"layer_dims", "activations", "loss", "init", "seed", "dtype"}
@@ -127,14 +133,14 @@ def load_model(path, *, max_parameters: int = MAX_PARAMETERS) -> Network:
         raise ValueError(f"{path}: not a layerwise model file (expected a .npz archive)")
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, *DAMAGED_ARCHIVE) as exc:
         raise ValueError(f"{path}: not a layerwise model file (expected a .npz archive): {exc}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: not a layerwise model file (expected a .npz archive)")
     with archive:
         try:
             return _read(path, archive, max_parameters)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        except DAMAGED_ARCHIVE as exc:
             raise ValueError(f"{path}: damaged model file: {exc}") from None
 
 
@@ -183,7 +189,8 @@ def _read(path: Path, archive, max_parameters: int) -> Network:
 
 
 def _check_header(path: Path, archive, key: str, shape_ok, expected: str, kind: str, itemsize: int) -> None:
-    """Check the declared shape and dtype of ``key`` from its ``.npy`` header, without reading the data."""
+    """Check the declared shape and dtype of ``key`` from its ``.npy`` header, without reading the data,
+    and that the member holds exactly that much data (so nothing bigger is ever decompressed)."""
     with archive.zip.open(f"{key}.npy") as fp:
         try:
             version = np.lib.format.read_magic(fp)
@@ -191,8 +198,12 @@ def _check_header(path: Path, archive, key: str, shape_ok, expected: str, kind: 
             shape, _, dtype = read_header(fp)
         except ValueError as exc:
             raise ValueError(f"{path}: array {key!r} has a bad .npy header: {exc}") from None
+        header_size = fp.tell()
     if dtype.kind != kind or dtype.itemsize != itemsize or dtype.hasobject or not shape_ok(shape):
         raise ValueError(f"{path}: array {key!r} is {dtype} with shape {shape}; expected {np.dtype(f'{kind}{itemsize}')} {expected}")
+    data_size = archive.zip.getinfo(f"{key}.npy").file_size - header_size
+    if data_size != math.prod(shape) * itemsize:
+        raise ValueError(f"{path}: array {key!r} declares shape {shape} but its member holds {data_size} bytes of data")
 
 
 # ---- the metadata document, parsed strictly ---------------------------------------------------
@@ -384,14 +395,14 @@ def load_checkpoint(directory, *, max_parameters: int = MAX_PARAMETERS, max_exam
         raise ValueError(f"{path}: not a layerwise checkpoint (expected a .npz archive)")
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, *DAMAGED_ARCHIVE) as exc:
         raise ValueError(f"{path}: not a layerwise checkpoint (expected a .npz archive): {exc}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: not a layerwise checkpoint (expected a .npz archive)")
     with archive:
         try:
             return _read_checkpoint(path, archive, max_parameters, max_examples)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        except DAMAGED_ARCHIVE as exc:
             raise ValueError(f"{path}: damaged checkpoint: {exc}") from None
 
 
