@@ -144,25 +144,24 @@ def load_model(path, *, max_parameters: int = MAX_PARAMETERS) -> Network:
             raise ValueError(f"{path}: damaged model file: {exc}") from None
 
 
-def _read(path: Path, archive, max_parameters: int) -> Network:
+def _read_document(path: Path, archive, what: str) -> tuple[set[str], object]:
+    """The archive's member names and its parsed JSON metadata, after checking the members are plain arrays."""
     members = archive.zip.namelist()
     if len(set(members)) != len(members) or not all(name.endswith(".npy") for name in members):
-        raise ValueError(f"{path}: the archive must hold distinct .npy arrays only; it has {members}")
+        raise ValueError(f"{path}: the archive must hold distinct .npy arrays only; it has {members[:10]}")
     names = set(archive.files)
     if METADATA_KEY not in names:
-        raise ValueError(f"{path}: no {METADATA_KEY!r} array; not a layerwise model file (arrays: {sorted(names)})")
+        raise ValueError(f"{path}: no {METADATA_KEY!r} array; not a layerwise {what} (arrays: {sorted(names)[:10]})")
     _check_header(path, archive, METADATA_KEY, lambda shape: len(shape) == 1 and shape[0] <= MAX_METADATA_BYTES,
                   f"a 1-D uint8 array of at most {MAX_METADATA_BYTES} bytes", "u", 1)  # fmt: skip
     try:
-        doc = json.loads(archive[METADATA_KEY].tobytes().decode("utf-8"))
+        return names, json.loads(archive[METADATA_KEY].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path}: the metadata is not UTF-8 JSON: {exc}") from None
-    try:
-        config, metadata, history = _parse_document(doc)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
 
-    dims = config["layer_dims"]
+
+def _parameter_shapes(path: Path, dims: list[int], max_parameters: int) -> dict[str, tuple[int, int]]:
+    """``{"W1": (n1, n0), "b1": (n1, 1), ...}`` for ``dims``, refusing more than ``max_parameters`` in all."""
     shapes = {}
     for l in range(1, len(dims)):
         shapes[f"W{l}"] = (dims[l], dims[l - 1])
@@ -170,15 +169,13 @@ def _read(path: Path, archive, max_parameters: int) -> Network:
     n_parameters = sum(math.prod(s) for s in shapes.values())
     if n_parameters > max_parameters:
         raise ValueError(f"{path}: the architecture {dims} has {n_parameters} parameters, more than max_parameters={max_parameters}")
-    missing, extra = sorted(set(shapes) - names), sorted(names - set(shapes) - {METADATA_KEY})
-    if missing or extra:
-        raise ValueError(f"{path}: arrays do not match the architecture {dims}: missing {missing}, unexpected {extra}")
-    itemsize = np.dtype(config["dtype"]).itemsize
-    for key, shape in shapes.items():
-        _check_header(path, archive, key, lambda s, shape=shape: s == shape, f"shape {shape}", "f", itemsize)
+    return shapes
 
+
+def _build_network(path: Path, archive, config: dict, shapes: dict, metadata: dict, history: History) -> Network:
+    """The network described by ``config`` with the (already checked) arrays of ``archive``."""
     try:
-        net = Network(dims, activations=config["activations"], loss=config["loss"], init=config["init"],
+        net = Network(config["layer_dims"], activations=config["activations"], loss=config["loss"], init=config["init"],
                       seed=config["seed"], dtype=config["dtype"])  # fmt: skip
         net.set_parameters({key: archive[key] for key in shapes})
     except (ValueError, TypeError) as exc:
@@ -186,6 +183,24 @@ def _read(path: Path, archive, max_parameters: int) -> Network:
     net.metadata = metadata
     net.history_ = history
     return net
+
+
+def _read(path: Path, archive, max_parameters: int) -> Network:
+    names, doc = _read_document(path, archive, "model file")
+    try:
+        config, metadata, history = _parse_document(doc)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+    dims = config["layer_dims"]
+    shapes = _parameter_shapes(path, dims, max_parameters)
+    missing, extra = sorted(set(shapes) - names), sorted(names - set(shapes) - {METADATA_KEY})
+    if missing or extra:
+        raise ValueError(f"{path}: arrays do not match the architecture {dims}: missing {missing}, unexpected {extra}")
+    itemsize = np.dtype(config["dtype"]).itemsize
+    for key, shape in shapes.items():
+        _check_header(path, archive, key, lambda s, shape=shape: s == shape, f"shape {shape}", "f", itemsize)
+    return _build_network(path, archive, config, shapes, metadata, history)
 
 
 def _check_header(path: Path, archive, key: str, shape_ok, expected: str, kind: str, itemsize: int) -> None:
@@ -407,31 +422,14 @@ def load_checkpoint(directory, *, max_parameters: int = MAX_PARAMETERS, max_exam
 
 
 def _read_checkpoint(path: Path, archive, max_parameters: int, max_examples: int) -> TrainingCheckpoint:
-    members = archive.zip.namelist()
-    if len(set(members)) != len(members) or not all(name.endswith(".npy") for name in members):
-        raise ValueError(f"{path}: the archive must hold distinct .npy arrays only; it has {members[:10]}")
-    names = set(archive.files)
-    if METADATA_KEY not in names:
-        raise ValueError(f"{path}: no {METADATA_KEY!r} array; not a layerwise checkpoint")
-    _check_header(path, archive, METADATA_KEY, lambda shape: len(shape) == 1 and shape[0] <= MAX_METADATA_BYTES,
-                  f"a 1-D uint8 array of at most {MAX_METADATA_BYTES} bytes", "u", 1)  # fmt: skip
-    try:
-        doc = json.loads(archive[METADATA_KEY].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path}: the metadata is not UTF-8 JSON: {exc}") from None
+    names, doc = _read_document(path, archive, "checkpoint")
     try:
         config, metadata, history, trainer = _parse_checkpoint_document(doc, max_examples)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 
     dims = config["layer_dims"]
-    shapes = {}
-    for l in range(1, len(dims)):
-        shapes[f"W{l}"] = (dims[l], dims[l - 1])
-        shapes[f"b{l}"] = (dims[l], 1)
-    n_parameters = sum(math.prod(s) for s in shapes.values())
-    if n_parameters > max_parameters:
-        raise ValueError(f"{path}: the architecture {dims} has {n_parameters} parameters, more than max_parameters={max_parameters}")
+    shapes = _parameter_shapes(path, dims, max_parameters)
     expected = dict(shapes)
     for slot, keys in trainer["optimizer"]["slots"].items():
         for key in keys:
@@ -448,15 +446,7 @@ def _read_checkpoint(path: Path, archive, max_parameters: int, max_examples: int
     for key, shape in expected.items():
         kind, size = ("i", 8) if key == "perm" else ("f", itemsize)
         _check_header(path, archive, key, lambda s, shape=shape: s == shape, f"shape {shape}", kind, size)
-
-    try:
-        net = Network(dims, activations=config["activations"], loss=config["loss"], init=config["init"],
-                      seed=config["seed"], dtype=config["dtype"])  # fmt: skip
-        net.set_parameters({key: archive[key] for key in shapes})
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
-    net.metadata = metadata
-    net.history_ = history
+    net = _build_network(path, archive, config, shapes, metadata, history)
     optimizer = {"t": trainer["optimizer"]["t"], "epoch": trainer["optimizer"]["epoch"]}
     for slot, keys in trainer["optimizer"]["slots"].items():
         for key in keys:
