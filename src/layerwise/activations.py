@@ -3,7 +3,9 @@
 Each activation maps ``Z: (n[l], m)`` to ``A = g(Z)`` of the same shape, and turns the
 upstream gradient ``dA`` into ``dZ = dA * g'(Z)``. Every derivative here is written in terms
 of the output ``A`` (not ``Z``), so a layer only needs to cache ``A`` for its backward step,
-and ``forward`` may overwrite ``Z`` in place (``out=Z``).
+``forward`` may overwrite ``Z`` in place (``out=Z``) and ``backward`` may overwrite ``A``
+(``out=A``: backpropagation is the last use of a layer's output, so training reuses its array
+for ``dZ``). Neither ever writes into ``dA``.
 
 Adding an activation is one small class with ``forward`` and ``backward`` and one
 ``register`` line. Names with a parameter use ``name:value``, e.g. ``"leaky_relu:0.2"``.
@@ -41,23 +43,23 @@ class Activation:
 
 
 class Sigmoid(Activation):
-    """sigmoid(z) = 1 / (1 + e^-z), computed without overflow; g'(z) = A (1 - A)."""
+    """sigmoid(z) = 1 / (1 + e^-z), 0 where e^-z overflows; g'(z) = A (1 - A)."""
 
     name = "sigmoid"
 
     def forward(self, Z, out=None):
-        # e = exp(-|z|) is in (0, 1], so nothing overflows:
-        # z >= 0: 1 / (1 + e);  z < 0: e / (1 + e)
-        neg = Z < 0
-        e = np.exp(-np.abs(Z))
-        A = np.divide(1.0, 1.0 + e, out=out)
-        A[neg] = e[neg] * A[neg]
-        return A
+        # the course's 1 / (1 + e^-z), in place; for z < -709 (float32: -88) e^-z overflows to
+        # inf and 1 / (1 + inf) = 0, which is sigmoid(z) to within the smallest positive float
+        A = np.negative(Z, out=out)
+        with np.errstate(over="ignore"):
+            np.exp(A, out=A)
+        A += 1.0
+        return np.reciprocal(A, out=A)
 
     def backward(self, dA, A, out=None):
-        dZ = np.subtract(1.0, A, out=out)
-        dZ *= A
-        dZ *= dA
+        one_minus_A = 1.0 - A
+        dZ = np.multiply(dA, A, out=out)
+        dZ *= one_minus_A
         return dZ
 
 
@@ -70,7 +72,7 @@ class Tanh(Activation):
         return np.tanh(Z, out=out)
 
     def backward(self, dA, A, out=None):
-        dZ = np.multiply(A, A, out=out)
+        dZ = np.square(A, out=out)
         np.subtract(1.0, dZ, out=dZ)
         dZ *= dA
         return dZ
@@ -85,7 +87,8 @@ class ReLU(Activation):
         return np.maximum(Z, 0.0, out=out)
 
     def backward(self, dA, A, out=None):
-        dZ = np.multiply(dA, A > 0, out=out)
+        dZ = np.greater(A, 0.0, out=np.empty_like(A) if out is None else out)  # g' as 1.0 or 0.0
+        dZ *= dA
         return dZ
 
 
@@ -147,9 +150,7 @@ class Softmax(Activation):
 
     def backward(self, dA, A, out=None):
         s = (A * dA).sum(axis=0, keepdims=True)
-        dZ = np.subtract(dA, s, out=out)
-        dZ *= A
-        return dZ
+        return np.multiply(A, dA - s, out=out)
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {}

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ._checks import check_bool, check_positive_float, check_positive_int
+
 
 @dataclass
 class History:
@@ -78,23 +80,47 @@ class DivergenceError(FloatingPointError):
         self.history = history
 
 
-class DivergenceGuard(Callback):
-    """Stops at the first non-finite cost or gradient, before it reaches the parameters.
+def _all_finite(arrays) -> bool:
+    """True if no array holds a NaN or infinity: its sum of squares (one BLAS dot product) is
+    finite, or, only when that overflows, the elementwise test passes."""
+    return all(math.isfinite(float(np.vdot(a, a))) or bool(np.isfinite(a).all()) for a in arrays)
 
-    The check is one reduction per gradient; only when it fails is the step replayed layer
-    by layer to name the first quantity (Z, A, dW, db) that went non-finite.
+
+class DivergenceGuard(Callback):
+    """Stops at the first non-finite cost, gradient or parameter and keeps the last finite parameters.
+
+    Before each update the cost and the gradients are checked (one reduction over
+    ``trainer.flat_gradients``, of which the gradients are views) and the parameters are copied
+    aside; after the update the parameters are checked (one reduction over
+    ``trainer.flat_parameters``), and put back if the update itself overflowed. Only when a
+    check fails is the step replayed layer by layer (``Trainer.diagnose``) to name the first
+    quantity (Z, A, dW, db) that went non-finite.
     """
 
+    def on_train_begin(self, trainer):
+        self._saved = np.empty_like(trainer.flat_parameters)
+
     def on_gradients(self, trainer, cost, grads):
-        if math.isfinite(cost) and all(math.isfinite(float(g.sum())) for g in grads.values()):
+        if not (math.isfinite(cost) and _all_finite([trainer.flat_gradients])):
+            self._stop(trainer, trainer.iteration, f"{trainer.diagnose(grads)} became non-finite first (cost = {cost})")
+        if self._saved.shape != trainer.flat_parameters.shape:
+            self._saved = np.empty_like(trainer.flat_parameters)
+        np.copyto(self._saved, trainer.flat_parameters)
+
+    def on_batch_end(self, trainer, iteration, cost):
+        if _all_finite([trainer.flat_parameters]):
             return
-        if all(np.isfinite(g).all() for g in grads.values()) and math.isfinite(cost):
-            return  # a sum overflowed, the values are fine
-        where = trainer.diagnose(grads)
+        bad = next(k for k, v in trainer.network.parameters.items() if not np.isfinite(v).all())
+        np.copyto(trainer.flat_parameters, self._saved)
+        layer = bad[1:]
+        self._stop(trainer, iteration - 1, f"the update made {bad} (layer {layer}) non-finite (cost before it = {cost})")
+
+    @staticmethod
+    def _stop(trainer, iteration: int, what: str):
         lr = trainer.optimizer.learning_rate
         message = (
-            f"training diverged at iteration {trainer.iteration} (epoch {trainer.epoch}): "
-            f"{where} became non-finite first (cost = {cost}). The last finite parameters are kept. "
+            f"training diverged at iteration {iteration} (epoch {trainer.epoch}): {what}. "
+            f"The last finite parameters are kept. "
             f"Try a smaller learning rate (now {lr:g}) or scale the features (standardise X)."
         )
         raise DivergenceError(message, trainer.history)
@@ -109,10 +135,10 @@ class EarlyStopping(Callback):
     def __init__(self, patience: int = 10, monitor: str = "val_cost", min_delta: float = 0.0, restore_best: bool = True):
         if monitor not in ("val_cost", "val_metric"):
             raise ValueError(f"monitor is {monitor!r}; expected 'val_cost' or 'val_metric'")
-        self.patience = int(patience)
+        self.patience = check_positive_int("patience", patience)
         self.monitor = monitor
-        self.min_delta = float(min_delta)
-        self.restore_best = restore_best
+        self.min_delta = check_positive_float("min_delta", min_delta, allow_zero=True)
+        self.restore_best = check_bool("restore_best", restore_best)
 
     def on_train_begin(self, trainer):
         if not trainer.has_validation:
@@ -144,7 +170,7 @@ class PrintCost(Callback):
     """Prints the cost every ``every`` epochs, as the course's ``print_cost=True`` does."""
 
     def __init__(self, every: int = 100):
-        self.every = int(every)
+        self.every = check_positive_int("every", every)
 
     def on_epoch_end(self, trainer, epoch, logs):
         if epoch % self.every == 0 or trainer.stop_training:

@@ -20,7 +20,8 @@ import numpy as np
 def _clip(AL: np.ndarray) -> np.ndarray:
     """AL kept away from exactly 0 and 1 by the dtype's machine epsilon, so log stays finite."""
     eps = np.finfo(AL.dtype).eps
-    return np.clip(AL, eps, 1 - eps)
+    A = np.maximum(AL, eps)
+    return np.minimum(A, 1 - eps, out=A)
 
 
 class Loss:
@@ -46,11 +47,15 @@ class Loss:
         return f"<loss {self.name}>"
 
 
-def _mean(per_example: np.ndarray, w: np.ndarray | None) -> float:
-    """(1/m) sum_i w_i L_i for ``per_example: (1, m)``."""
+def _mean(loss: np.ndarray, w: np.ndarray | None) -> float:
+    """(1/m) sum_i w_i sum_k loss_ki for the per-unit losses ``loss: (n_y, m)``, a temporary.
+
+    NumPy's pairwise summation keeps the rounding error of J near machine precision, which
+    the finite differences of a gradient check divide by a tiny epsilon.
+    """
     if w is not None:
-        per_example = per_example * w
-    return float(per_example.sum() / per_example.shape[1])
+        loss *= w
+    return float(loss.sum()) / loss.shape[1]
 
 
 class BinaryCrossEntropy(Loss):
@@ -61,8 +66,9 @@ class BinaryCrossEntropy(Loss):
 
     def cost(self, AL, Y, w=None):
         A = _clip(AL)
-        per_example = -(Y * np.log(A) + (1 - Y) * np.log1p(-A)).sum(axis=0, keepdims=True)
-        return _mean(per_example, w)
+        loss = Y * np.log(A)
+        loss += (1 - Y) * np.log1p(-A)
+        return -_mean(loss, w)
 
     def dAL(self, AL, Y, w=None):
         A = _clip(AL)
@@ -77,8 +83,7 @@ class CategoricalCrossEntropy(Loss):
     fused = "softmax"
 
     def cost(self, AL, Y, w=None):
-        per_example = -(Y * np.log(_clip(AL))).sum(axis=0, keepdims=True)
-        return _mean(per_example, w)
+        return -_mean(Y * np.log(_clip(AL)), w)
 
     def dAL(self, AL, Y, w=None):
         d = -Y / _clip(AL)
@@ -93,8 +98,7 @@ class MeanSquaredError(Loss):
 
     def cost(self, AL, Y, w=None):
         diff = AL - Y
-        per_example = 0.5 * (diff * diff).sum(axis=0, keepdims=True)
-        return _mean(per_example, w)
+        return 0.5 * _mean(np.square(diff, out=diff), w)
 
     def dAL(self, AL, Y, w=None):
         d = AL - Y

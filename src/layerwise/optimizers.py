@@ -9,9 +9,11 @@ course's ``update_parameters`` itself.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from ._checks import check_positive_float
+from ._checks import check_positive_float, check_positive_int
 from .blocks import update_parameters
 
 # ---- learning-rate schedules: lr as a function of the epoch (0-based) --------------------
@@ -49,7 +51,7 @@ class StepDecay(Schedule):
     def __init__(self, lr0: float, drop: float = 0.5, every: int = 100):
         self.lr0 = check_positive_float("learning_rate", lr0)
         self.drop = check_positive_float("drop", drop)
-        self.every = int(every)
+        self.every = check_positive_int("every", every)
 
     def __call__(self, epoch):
         return self.lr0 * self.drop ** (epoch // self.every)
@@ -76,7 +78,7 @@ class InverseTimeDecay(Schedule):
     def __init__(self, lr0: float, decay_rate: float = 1.0, every: int = 1):
         self.lr0 = check_positive_float("learning_rate", lr0)
         self.decay_rate = check_positive_float("decay_rate", decay_rate, allow_zero=True)
-        self.every = int(every)
+        self.every = check_positive_int("every", every)
 
     def __call__(self, epoch):
         return self.lr0 / (1 + self.decay_rate * (epoch // self.every))
@@ -92,8 +94,12 @@ def get_schedule(learning_rate) -> Schedule:
     if isinstance(learning_rate, dict):
         kw = dict(learning_rate)
         name = kw.pop("name", None)
-        if name not in SCHEDULES:
-            raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
+        if not isinstance(name, str) or name not in SCHEDULES:
+            raise ValueError(f"unknown schedule {name!r} in learning_rate; expected one of {sorted(SCHEDULES)}")
+        params = inspect.signature(SCHEDULES[name]).parameters
+        required = {k for k, p in params.items() if p.default is inspect.Parameter.empty}
+        if not required <= set(kw) <= set(params):
+            raise TypeError(f"learning_rate schedule {name!r} has keys {sorted(kw)}; expected {sorted(required)} and optionally {sorted(set(params) - required)}")
         return SCHEDULES[name](**kw)
     return Constant(learning_rate)
 
@@ -144,7 +150,7 @@ class Optimizer:
         out: dict = {"t": self.t, "epoch": self.epoch}
         for slot, per_key in self.state.items():
             for key, arr in per_key.items():
-                out[f"{slot}/{key}"] = arr
+                out[f"{slot}/{key}"] = arr.copy()  # a snapshot: the live arrays change in place
         return out
 
     def load_state_dict(self, state: dict) -> None:

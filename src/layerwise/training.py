@@ -9,13 +9,14 @@ checkpoint gives the same parameters as an uninterrupted one.
 from __future__ import annotations
 
 import math
+import operator
 import signal
 import threading
 from collections.abc import Sequence
 
 import numpy as np
 
-from .blocks import model_backward, model_forward
+from .blocks import Workspace, linear_forward, model_backward, model_forward
 from .callbacks import Callback, DivergenceGuard, History
 from .losses import l2_cost
 
@@ -25,6 +26,11 @@ class Trainer:
 
     ``X: (n_x, m)`` and ``Y: (n_y, m)`` must already be validated and of the network's dtype
     (``Network.fit`` does that once); ``sample_weight: (1, m)`` is normalised here to mean 1.
+
+    A step allocates nothing of the batch's size: it runs the blocks in a ``Workspace`` made at
+    the first step on each batch shape. The ``grads`` that ``on_gradients`` hooks receive are
+    that workspace's arrays, views of ``flat_gradients``, overwritten by the next step (copy
+    what you keep); the network's parameters are views of ``flat_parameters``.
     """
 
     def __init__(
@@ -61,7 +67,11 @@ class Trainer:
         self.iteration = 0  # updates taken in this trainer
         self.epochs_planned = 0
         self.stop_training = False
-        self._position: dict | None = None  # mid-epoch state after an interruption
+        self._position: dict | None = None  # where the current epoch is: batch, cost_sum, seen, perm
+        self._workspaces: dict[int, Workspace] = {}  # by batch size: a full batch and the last, shorter one
+        self._parameter_views: dict[str, np.ndarray] = {}
+        self.flat_parameters = np.empty(0)  # every parameter, once _gather_parameters has run
+        self.flat_gradients = np.empty(0)  # every gradient of the current step
 
     @property
     def has_validation(self) -> bool:
@@ -69,30 +79,62 @@ class Trainer:
 
     # ---- one step ----------------------------------------------------------------------
 
+    def _gather_parameters(self) -> None:
+        """Make the network's parameters views of one vector, ``flat_parameters`` (W1, b1, W2, ...).
+
+        Whole-model operations (the divergence check, its rollback copy) are then one NumPy call
+        instead of one per array. Done when training starts, and again at a step if an array of
+        ``network.parameters`` was replaced meanwhile (``set_parameters`` makes new ones).
+        """
+        params, views = self.network.parameters, self._parameter_views
+        if params.keys() == views.keys() and all(map(operator.is_, params.values(), views.values())):
+            return
+        self.flat_parameters = np.concatenate([p.ravel() for p in params.values()])
+        offset = 0
+        for key, p in list(params.items()):
+            params[key] = self.flat_parameters[offset : offset + p.size].reshape(p.shape)
+            offset += p.size
+        self._parameter_views = dict(params)
+
+    def _workspace(self, m: int) -> Workspace:
+        """The arrays for steps on batches of ``m`` examples, made at the first such step."""
+        if m not in self._workspaces:
+            self._workspaces[m] = Workspace(self.network.layer_dims, m, self.network.dtype)
+        return self._workspaces[m]
+
     def _step(self, Xb: np.ndarray, Yb: np.ndarray, wb: np.ndarray | None) -> float:
         """forward -> cost -> backward -> (guard) -> update, on one batch; returns its cost."""
         net = self.network
-        AL, caches = model_forward(Xb, net.parameters, net.activations, self.keep_probs, self.rng)
+        self._gather_parameters()
+        ws = self._workspace(Xb.shape[1])
+        self.flat_gradients = ws.flat_grads
+        AL, caches = model_forward(Xb, net.parameters, net.activations, self.keep_probs, self.rng, workspace=ws)
         cost = net.loss.cost(AL, Yb, wb) + l2_cost(net.parameters, self.lambd, Xb.shape[1])
         grads = model_backward(
-            AL, Yb, caches, net.activations, net.loss, sample_weight=wb, lambd=self.lambd, keep_probs=self.keep_probs
-        )
+            AL, Yb, caches, net.activations, net.loss, sample_weight=wb, lambd=self.lambd, keep_probs=self.keep_probs,
+            workspace=ws,
+        )  # fmt: skip
         self._batch = (Xb, Yb, wb)
         for cb in self.callbacks:
             cb.on_gradients(self, cost, grads)
         self.optimizer.step(net.parameters, grads)
         self.iteration += 1
+        position = self._position  # advanced before the hooks, so a checkpoint taken there is consistent
+        position["cost_sum"] += cost * Xb.shape[1]
+        position["seen"] += Xb.shape[1]
+        position["batch"] += 1
         for cb in self.callbacks:
             cb.on_batch_end(self, self.iteration, cost)
         return cost
 
     def diagnose(self, grads: dict[str, np.ndarray]) -> str:
-        """Replays the forward pass of the last batch and names the first non-finite quantity."""
-        Xb, Yb, _ = self._batch
+        """Replays the forward pass of the last batch (without dropout) and names the first
+        non-finite quantity: ``Z1, A1, ..., ZL, AL``, then the gradients ``dWL, dbL, ..., db1``
+        in the order backpropagation computes them."""
         net = self.network
-        A = Xb
+        A = self._batch[0]
         for l, act in enumerate(net.activations, start=1):
-            Z = net.parameters[f"W{l}"] @ A + net.parameters[f"b{l}"]
+            Z, _ = linear_forward(A, net.parameters[f"W{l}"], net.parameters[f"b{l}"])
             if not np.isfinite(Z).all():
                 return f"Z{l} (layer {l})"
             A = act.forward(Z)
@@ -110,7 +152,8 @@ class Trainer:
         """Yields (Xb, Yb, wb) from ``position["batch"]`` on, following ``position["perm"]``."""
         X, Y, w = self.X, self.Y, self.sample_weight
         if self.batch_size is None:
-            yield X, Y, w
+            if position["batch"] == 0:
+                yield X, Y, w
             return
         perm = position["perm"]
         for k in range(position["batch"], math.ceil(self.m / self.batch_size)):
@@ -125,19 +168,15 @@ class Trainer:
         return position
 
     def _run_epoch(self) -> bool:
-        """One pass over the data; returns False if it was interrupted before its end."""
-        position = self._position or self._new_position()
-        self._position = None
-        self.optimizer.epoch = self.epoch
+        """One pass over the data (or the rest of one); returns False if it was interrupted before its end."""
+        if self._position is None:
+            self._position = self._new_position()
+        position = self._position
         for Xb, Yb, wb in self._batches(position):
-            cost = self._step(Xb, Yb, wb)
-            mb = Xb.shape[1]
-            position["cost_sum"] += cost * mb
-            position["seen"] += mb
-            position["batch"] += 1
+            self._step(Xb, Yb, wb)
             if self.stop_training and position["seen"] < self.m:
-                self._position = position
                 return False
+        self._position = None
         self._end_epoch(position["cost_sum"] / position["seen"])
         return True
 
@@ -153,9 +192,10 @@ class Trainer:
             logs["val_metric"] = net.score_output(AV, Yv)
             h.val_costs.append(logs["val_cost"])
             h.val_metrics.append(logs["val_metric"])
+        self.epoch += 1  # counted before the hooks, so a checkpoint taken there is consistent
+        self.optimizer.epoch += 1  # the schedule goes on when the same optimizer is passed again
         for cb in self.callbacks:
-            cb.on_epoch_end(self, self.epoch, logs)
-        self.epoch += 1
+            cb.on_epoch_end(self, logs["epoch"], logs)
 
     def run(self, epochs: int, handle_signals: bool = True) -> History:
         """Train for ``epochs`` more epochs (or until a callback stops it)."""
@@ -165,15 +205,16 @@ class Trainer:
         restore = self._catch_signals() if handle_signals else None
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                self._gather_parameters()
                 for cb in self.callbacks:
                     cb.on_train_begin(self)
                 try:
                     target = self.epoch + epochs
                     while self.epoch < target and not self.stop_training:
                         self._run_epoch()
-                except Exception as exc:
+                except BaseException as exc:  # a second Ctrl-C too: it may land mid-step, so no checkpoint is taken
                     self.history.status = "diverged" if isinstance(exc, FloatingPointError) else "failed"
-                    self.history.message = str(exc)
+                    self.history.message = str(exc) or type(exc).__name__
                     raise
                 finally:
                     for cb in self.callbacks:
@@ -210,7 +251,11 @@ class Trainer:
     # ---- checkpoints -------------------------------------------------------------------
 
     def state_dict(self) -> dict:
-        """Everything but the parameters and data needed to continue: optimizer, rng, position, history."""
+        """Everything but the parameters and data needed to continue: optimizer, rng, position, history.
+
+        Consistent whenever a callback hook runs and after ``run`` returns: resuming from it
+        (``load_state_dict`` on a fresh trainer over the same data) repeats no update and skips none.
+        """
         pos = self._position
         return {
             "optimizer": self.optimizer.state_dict(),

@@ -1,0 +1,240 @@
+"""``python -m benchmarks`` (``make bench``): layerwise against the course's NumPy, PyTorch eager,
+scikit-learn's MLPClassifier and the GEMM floor, in one process, side by side.
+
+    python -m benchmarks                        # every workload, 1 and 2 threads, the width sweep
+    python -m benchmarks --quick                # fewer repeats, shorter runs, a 3-point sweep
+    python -m benchmarks --workloads cat planar --threads 1 --repeats 9 --no-sweep
+
+Prints, per workload and thread count, the median time per iteration and its ratios to the
+floor and to PyTorch, then the targets; writes ``benchmarks/results/<name>.json`` and the
+width-sweep plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import harness
+from .implementations import IMPLEMENTATIONS
+from .workloads import WORKLOADS, width_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (implementation, reference, bound) per workload: layerwise's median over the reference's.
+TARGETS = {
+    "cat": [("floor", 1.15), ("torch", 0.9)],
+    "cat32": [("floor", 1.15), ("torch", 0.9)],
+    "mnist": [("floor", 1.25), ("torch", 0.9)],
+    "wide": [("floor", 1.15), ("torch", 0.9)],
+    "planar": [("torch", 0.2), ("course", 0.67)],
+}
+MEMORY_TARGET = 1.25
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0].replace("``", ""))
+    p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS), metavar="NAME",
+                   help=f"workloads to run (default: all of {', '.join(WORKLOADS)})")
+    p.add_argument("--impls", nargs="+", default=list(IMPLEMENTATIONS), choices=list(IMPLEMENTATIONS), metavar="NAME",
+                   help=f"implementations (default: all of {', '.join(IMPLEMENTATIONS)}; layerwise is always included)")
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="BLAS/OpenMP/PyTorch thread counts (default: 1 2)")
+    p.add_argument("--repeats", type=int, default=None, help="timed runs per implementation (default 7, --quick 3)")
+    p.add_argument("--target-seconds", type=float, default=None,
+                   help="length of one timed run; iterations per run are calibrated to it (default 0.25, --quick 0.05)")
+    p.add_argument("--quick", action="store_true", help="a fast pass: few repeats, short runs of at least 2 iterations, 3 widths")
+    p.add_argument("--widths", nargs="+", type=int, default=None,
+                   help="hidden widths w of the [784, w, w, 10] sweep (default 32 .. 1024, --quick 64 256 1024)")
+    p.add_argument("--no-sweep", action="store_true", help="skip the width sweep and its plot")
+    p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc measurement")
+    p.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json", help="JSON results file")
+    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "bench_width.png", help="width-sweep plot (PNG)")
+    args = p.parse_args(argv)
+    args.repeats = args.repeats or (3 if args.quick else 7)
+    args.target_seconds = args.target_seconds or (0.05 if args.quick else 0.25)
+    args.widths = args.widths or ([64, 256, 1024] if args.quick else [32, 64, 128, 256, 512, 1024])
+    args.min_iterations = 2 if args.quick else harness.MIN_ITERATIONS
+    if "layerwise" not in args.impls:
+        args.impls.insert(0, "layerwise")
+    return args
+
+
+def available(names: list[str]) -> list[str]:
+    """The implementations whose libraries import here (a missing peer is reported, not fatal)."""
+    out = []
+    for name in names:
+        module = {"torch": "torch", "sklearn": "sklearn"}.get(name)
+        if module:
+            try:
+                __import__(module)
+            except ImportError:
+                print(f"# {name}: not installed, skipped", file=sys.stderr)
+                continue
+        out.append(name)
+    return out
+
+
+def environment() -> dict:
+    from threadpoolctl import threadpool_info
+
+    env = {
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": sorted({f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})" for i in threadpool_info() if i["user_api"] == "blas"}),
+    }
+    for mod in ("torch", "sklearn", "layerwise"):
+        try:
+            env[mod] = __import__(mod).__version__
+        except ImportError:
+            pass
+    return env
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe(w) -> str:
+    return f"{list(w.layer_dims)} {w.hidden}/{w.output}, m = {w.m}, {w.dtype}"
+
+
+def print_table(timing: dict, rat: dict, order: list[str]) -> None:
+    print(f"  {'':10s} {'time/iter':>10s}  {'x floor':>8s}  {'x torch':>8s}  {'k':>6s}")
+    for name in order:
+        t, r = timing[name], rat[name]
+        xf = f"{r['x_floor']:8.2f}" if "x_floor" in r else f"{'-':>8s}"
+        xt = f"{r['x_torch']:8.2f}" if "x_torch" in r else f"{'-':>8s}"
+        print(f"  {name:10s} {harness.fmt_time(t['median_s'])}  {xf}  {xt}  {t['k']:6d}")
+
+
+def run_workload(w, names, args) -> dict:
+    print(f"\n== {w.name}: {describe(w)}", flush=True)
+    impls, params0, X, Y = harness.build(w, names)
+    result: dict = {"workload": w.__dict__ | {"layer_dims": list(w.layer_dims)}, "threads": {}}
+    for n in args.threads:
+        load = harness.load_average()
+        with harness.threads(n):
+            agree = harness.agreement(w, impls)
+            timing = harness.time_interleaved(impls, args.repeats, args.target_seconds, args.min_iterations)
+        rat = harness.ratios(timing)
+        load = (load, harness.load_average())
+        print(f"-- {n} thread{'s' if n > 1 else ''} (load average {load[0]:.1f} -> {load[1]:.1f}); costs agree with layerwise's to "
+              + ", ".join(f"{k} {v:.1e}" for k, v in agree.items()))
+        print_table(timing, rat, [i.name for i in impls])
+        result["threads"][str(n)] = {"agreement_max_rel": agree, "timing": timing, "ratios": rat, "load_average": load}
+    if not args.no_memory:
+        mem = harness.memory(w, params0, X, Y)
+        result["memory"] = mem
+        print(f"-- memory: fit's footprint {mem['footprint_bytes'] / 2**20:.2f} MiB = {mem['ratio']:.3f} x "
+              f"(parameters + gradients + activations incl. X) [{mem['ratio_without_input']:.3f} x without X]")
+    return result
+
+
+def check_targets(results: dict) -> list[dict]:
+    checks = []
+    for name, res in results.items():
+        for n, tres in res["threads"].items():
+            r = tres["ratios"].get("layerwise", {})
+            for ref, bound in TARGETS.get(name, []):
+                if f"x_{ref}" in r:
+                    checks.append({"workload": name, "threads": int(n), "what": f"layerwise / {ref}", "value": r[f"x_{ref}"],
+                                   "bound": bound, "met": r[f"x_{ref}"] <= bound})
+        if "memory" in res:
+            v = res["memory"]["ratio"]
+            checks.append({"workload": name, "threads": None, "what": "peak memory / needed", "value": v,
+                           "bound": MEMORY_TARGET, "met": v <= MEMORY_TARGET})
+    return checks
+
+
+def sweep(args, names) -> dict:
+    n = args.threads[0]
+    print(f"\n== width sweep: [784, w, w, 10] relu/softmax, float32, {n} thread{'s' if n > 1 else ''}", flush=True)
+    out: dict = {"threads": n, "widths": args.widths, "m": None, "median_s": {name: [] for name in names}}
+    for w in width_sweep(args.widths):
+        out["m"] = w.m
+        impls, *_ = harness.build(w, names)
+        with harness.threads(n):
+            harness.agreement(w, impls)
+            timing = harness.time_interleaved(impls, max(3, args.repeats // 2), args.target_seconds, args.min_iterations)
+        for name in names:
+            out["median_s"][name].append(timing[name]["median_s"])
+        print(f"  w = {w.layer_dims[1]:5d}: " + "  ".join(f"{k} {harness.fmt_time(v['median_s']).strip()}" for k, v in timing.items()), flush=True)
+    return out
+
+
+def plot(sw: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    widths = sw["widths"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, times in sw["median_s"].items():
+        ax1.plot(widths, np.array(times) * 1e3, marker="o", label=name, lw=2.5 if name == "layerwise" else 1.2)
+        if "floor" in sw["median_s"]:
+            ax2.plot(widths, np.array(times) / np.array(sw["median_s"]["floor"]), marker="o", label=name,
+                     lw=2.5 if name == "layerwise" else 1.2)
+    threads = f"{sw['threads']} thread{'s' if sw['threads'] > 1 else ''}"
+    ax1.set(xscale="log", yscale="log", xlabel="hidden width w", ylabel="ms per iteration",
+            title=f"[784, w, w, 10] softmax, m = {sw['m']}, float32, {threads}")
+    ax2.set(xscale="log", ylim=(0.9, None), xlabel="hidden width w", ylabel="time / GEMM floor", title="ratio to the GEMM floor")
+    for ax in (ax1, ax2):
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.minorticks_off()
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    names = available(args.impls)
+    env = environment()
+    print("# " + ", ".join(f"{k} {v}" for k, v in env.items()))
+    results = {name: run_workload(WORKLOADS[name], names, args) for name in args.workloads}
+    checks = check_targets(results)
+    print("\n== targets")
+    for c in checks:
+        where = f"{c['workload']}" + (f", {c['threads']} thr" if c["threads"] else "")
+        print(f"  {'met   ' if c['met'] else 'MISSED'} {where:16s} {c['what']:22s} {c['value']:.3f} (<= {c['bound']})")
+    out = {
+        "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "environment": env,
+        "settings": {"repeats": args.repeats, "target_seconds": args.target_seconds, "min_iterations": args.min_iterations, "threads": args.threads,
+                     "agreement_rtol": harness.AGREEMENT_RTOL, "agreement_iterations": harness.AGREEMENT_ITERATIONS},
+        "results": results,
+        "targets": checks,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(out, indent=1))
+    if not args.no_sweep:
+        out["width_sweep"] = sweep(args, names)
+        args.output.write_text(json.dumps(out, indent=1))
+        plot(out["width_sweep"], args.plot)
+        print(f"\nplot: {args.plot}")
+    print(f"results: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
