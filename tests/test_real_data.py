@@ -1,6 +1,6 @@
 """Real data sets, each beside a scikit-learn model trained on the same split (seeds fixed).
 
-The figures are recorded in docs/beyond_gd_section.md. Thresholds leave a margin of at least
+The figures are recorded in the README (section "On real data"). Thresholds leave a margin of at least
 one test example below what was measured, so that a different BLAS does not flip them.
 """
 
