@@ -129,19 +129,24 @@ def load_model(path, *, max_parameters: int = MAX_PARAMETERS) -> Network:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a layerwise model file (expected a .npz archive)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, *DAMAGED_ARCHIVE) as exc:
-        raise ValueError(f"{path}: not a layerwise model file (expected a .npz archive): {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not a layerwise model file (expected a .npz archive)")
-    with archive:
+    with _open_archive(path, "model file") as archive:
         try:
             return _read(path, archive, max_parameters)
         except DAMAGED_ARCHIVE as exc:
             raise ValueError(f"{path}: damaged model file: {exc}") from None
+
+
+def _open_archive(path: Path, what: str):
+    """``np.load(path, allow_pickle=False)`` of a zip archive of arrays, or a ``ValueError`` naming ``what``."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive)")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, *DAMAGED_ARCHIVE) as exc:
+        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive): {exc}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive)")
+    return archive
 
 
 def _read_document(path: Path, archive, what: str) -> tuple[set[str], object]:
@@ -406,15 +411,7 @@ def load_checkpoint(directory, *, max_parameters: int = MAX_PARAMETERS, max_exam
         path = path / CHECKPOINT_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no checkpoint here (layerwise train writes one on Ctrl-C and with --checkpoint-every)")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a layerwise checkpoint (expected a .npz archive)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, *DAMAGED_ARCHIVE) as exc:
-        raise ValueError(f"{path}: not a layerwise checkpoint (expected a .npz archive): {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not a layerwise checkpoint (expected a .npz archive)")
-    with archive:
+    with _open_archive(path, "checkpoint") as archive:
         try:
             return _read_checkpoint(path, archive, max_parameters, max_examples)
         except DAMAGED_ARCHIVE as exc:
