@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS := cli,dask,graph,torch,test,web
+EXTRAS := cli,dask,graph,torch,test,web,onnxruntime
 
 .PHONY: venv demo test bench clean
 

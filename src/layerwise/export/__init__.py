@@ -1,0 +1,36 @@
+"""Export a trained model to ONNX (the optional ``onnx`` extra); see ``export/onnx.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def export_onnx(model, path=None):
+    """The ONNX model (an ``onnx.ModelProto``, checked) computing ``model``'s predictions from
+    raw rows ``(m, n_features)``; written to ``path`` (atomically) when given.
+
+    ``model``: a ``layerwise.Model`` or a bare ``Network`` (features ``x1..xn``, no preprocessing).
+    """
+    try:
+        from . import onnx as exporter
+    except ImportError as exc:
+        raise ImportError(f"ONNX export needs the onnx package ({exc}): pip install 'layerwise[onnx]'") from None
+    from .. import __version__
+
+    proto = exporter.build(**_parts(model), library_version=__version__)
+    if path is not None:
+        from ..io import atomic_write
+
+        with atomic_write(Path(path) if not isinstance(path, Path) else path) as f:
+            f.write(proto.SerializeToString())
+    return proto
+
+
+def _parts(model) -> dict:
+    """What the graph needs from a Model or a Network."""
+    network = getattr(model, "network", model)
+    if not hasattr(network, "activations") or not hasattr(network, "parameters"):
+        raise TypeError(f"export_onnx takes a layerwise Model or Network, got {type(model).__name__}")
+    if network is model:
+        return {"network": network, "features": [f"x{i}" for i in range(1, network.n_x + 1)], "task": network.task}
+    raise NotImplementedError("Model export lands with the model artefact")
