@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 
 def export_onnx(model, path=None):
     """The ONNX model (an ``onnx.ModelProto``, checked) computing ``model``'s predictions from
@@ -32,5 +34,7 @@ def _parts(model) -> dict:
     if not hasattr(network, "activations") or not hasattr(network, "parameters"):
         raise TypeError(f"export_onnx takes a layerwise Model or Network, got {type(model).__name__}")
     if network is model:
-        return {"network": network, "features": [f"x{i}" for i in range(1, network.n_x + 1)], "task": network.task}
+        task = network.task
+        classes = None if task == "regression" else np.arange(2 if task == "binary" else network.n_y)
+        return {"network": network, "features": [f"x{i}" for i in range(1, network.n_x + 1)], "task": task, "classes": classes}
     raise NotImplementedError("Model export lands with the model artefact")

@@ -186,7 +186,8 @@ def build(network, *, features: list[str], input_steps=(), target_steps=(), stri
           task: str, classes=None, label: str | None = None, library_version: str = "") -> onnx.ModelProto:  # fmt: skip
     """The checked ONNX model of ``network`` behind ``input_steps`` (fitted, in order), with
     ``target_steps`` undone on a regression output. ``string_features``: the features read as
-    strings (the ``X_str`` input); the others come as float64 in ``X``."""
+    strings (the ``X_str`` input); the others come as float64 in ``X``. ``classes``: the label
+    of each class index (classification)."""
     g = Graph()
     dtype = network.dtype
     numeric = [f for f in features if f not in set(string_features)]
@@ -245,19 +246,13 @@ def _output_nodes(g: Graph, AL: str, task: str, classes, target_steps, dtype) ->
         g.nodes.append(helper.make_node("Concat", probabilities, ["probabilities"], name=g.name("probabilities/Concat"), axis=1))
         flat = g.op("Reshape", [AL, g.const("flat", np.array([-1], np.int64))], hint="p")
         index = g.op("Cast", [g.op("Greater", [flat, g.const("half", np.array(0.5, dtype))])], hint="index", to=TensorProto.INT64)
-        n_classes = 2
     else:
         g.nodes.append(helper.make_node("Identity", [AL], ["probabilities"], name=g.name("probabilities/Identity")))
         index = g.op("ArgMax", ["probabilities"], hint="index", axis=1, keepdims=0)  # the first maximum, as NumPy's
-        n_classes = None
-    names = np.arange(n_classes or 0) if classes is None else np.asarray(classes)
-    if classes is None and n_classes is None:
-        g.nodes.append(helper.make_node("Identity", [index], ["label"], name=g.name("label/Identity")))
-        label_type = TensorProto.INT64
-    else:
-        names = names.astype(np.int64) if names.dtype.kind in "iub" else names
-        g.nodes.append(helper.make_node("Gather", [g.const("classes", names), index], ["label"], name=g.name("label/Gather"), axis=0))
-        label_type = TensorProto.STRING if names.dtype.kind == "U" else helper.np_dtype_to_tensor_dtype(names.dtype)
+    names = np.asarray(classes)
+    names = names.astype(np.int64) if names.dtype.kind in "iub" else names
+    g.nodes.append(helper.make_node("Gather", [g.const("classes", names), index], ["label"], name=g.name("label/Gather"), axis=0))
+    label_type = TensorProto.STRING if names.dtype.kind == "U" else helper.np_dtype_to_tensor_dtype(names.dtype)
     return [
         helper.make_tensor_value_info("probabilities", _ELEMENT[dtype], ["m", None]),
         helper.make_tensor_value_info("label", label_type, ["m"]),

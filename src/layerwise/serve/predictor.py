@@ -69,7 +69,7 @@ class Predictor:
                     row.append(instance[f])
             elif isinstance(instance, list):
                 if len(instance) != n:
-                    raise InstanceError(f"instance {i} has {len(instance)} values; the model takes {n} ({_listing(self.features)}, in that order)")
+                    raise InstanceError(f"instance {i} has {len(instance)} values; the model takes {n}: {_listing(self.features)}, in that order")
                 row = instance
             else:
                 raise InstanceError(f"instance {i} is {_kind(instance)}; expected an object keyed by feature name or a list of {n} values")
@@ -119,4 +119,4 @@ def _kind(value) -> str:
 
 def _listing(names: list[str], limit: int = 8) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
-    return f"[{shown}{', ...' if len(names) > limit else ''}] ({len(names)} features)"
+    return f"{shown}, ... ({len(names)} features)" if len(names) > limit else shown
