@@ -37,4 +37,21 @@ def _parts(model) -> dict:
         task = network.task
         classes = None if task == "regression" else np.arange(2 if task == "binary" else network.n_y)
         return {"network": network, "features": [f"x{i}" for i in range(1, network.n_x + 1)], "task": task, "classes": classes}
-    raise NotImplementedError("Model export lands with the model artefact")
+    return {
+        "network": network,
+        "features": list(model.features),
+        "input_steps": list(model.pipeline.steps),
+        "target_steps": list(model.target.steps),
+        "string_features": string_features(model),
+        "task": model.task,
+        "classes": model.classes,
+        "label": model.label,
+    }
+
+
+def string_features(model) -> list[str]:
+    """The raw features of ``model`` that are categories (read as strings): those a one-hot
+    step encodes. The others are numbers."""
+    pipeline = getattr(model, "pipeline", None)
+    encoded = {c for step in getattr(pipeline, "steps", ()) if step.name == "one_hot" for c in step.columns}
+    return [f for f in getattr(model, "features", ()) if f in encoded]

@@ -153,11 +153,60 @@ def _row(array) -> np.ndarray:
 def _standardize(g: Graph, step, cols: Columns) -> Columns:
     X = cols.numeric(g, step.name)
     Z = g.op("Div", [g.op("Sub", [X, g.const("mean", _row(step.mean_))]), g.const("std", _row(step.std_))], hint="standardized")
-    return Columns([(Z, list(step.names_out), "number")])
+    return Columns([(Z, list(step.names_out_), "number")])
+
+
+def _impute(g: Graph, step, cols: Columns) -> Columns:
+    """Missing cells (NaN) get their training value; indicator columns say where they were."""
+    X = cols.numeric(g, step.name)
+    missing = g.op("IsNaN", [X], hint="missing")
+    filled = g.op("Where", [missing, g.const("fill", _row(step.values_)), X], hint="imputed")
+    rows = np.asarray(step.indicator_rows_, dtype=np.int64)
+    if rows.size:
+        flags = g.op("Gather", [missing, g.const("indicator_rows", rows)], hint="missing_rows", axis=1)
+        filled = g.op("Concat", [filled, g.op("Cast", [flags], hint="indicators", to=TensorProto.DOUBLE)], hint="imputed", axis=1)
+    return Columns([(filled, list(step.names_out_), "number")])
+
+
+def _one_hot(g: Graph, step, cols: Columns) -> Columns:
+    """Each categorical column (strings at the graph's door, "" for a missing cell) becomes its
+    category columns with ai.onnx.ml's ``OneHotEncoder`` (an unseen category: all zeros), then
+    ``<other>`` (any pooled rare category) and ``<missing>`` where training had them, as the
+    step does; the other columns pass through."""
+    parts = []  # (tensor (m, k), k, kind)
+    for name in step.names_in_:
+        x, kind = cols.column(g, cols.names.index(name))
+        if name not in step.categories_:
+            parts.append((x, 1, kind))
+            continue
+        if kind != "string":
+            raise ValueError(f"one-hot column {name!r} must come to the graph as strings (in X_str), not as numbers")
+        own, pooled = list(step.categories_[name]), list(step.pooled_[name])
+        if "" in own + pooled:
+            raise ValueError(f"column {name!r} has the empty string as a category; the ONNX graph reads \"\" as a missing cell")
+        hint = _safe(name)
+        if own:  # (m, 1, k) -> (m, k)
+            hot = g.op("OneHotEncoder", [x], hint=f"{hint}_hot", domain="ai.onnx.ml", cats_strings=own, zeros=1)
+            parts.append((g.op("Reshape", [hot, g.const("shape", np.array([0, -1], np.int64))], hint=f"{hint}_onehot"), len(own), "float"))
+        for cats, flag in ((pooled, "other"), ([""] * step.missing_[name], "missing")):
+            if cats:  # 1 where the cell is any of cats: (m, 1, k) -> (m, 1)
+                hot = g.op("OneHotEncoder", [x], hint=f"{hint}_{flag}_hot", domain="ai.onnx.ml", cats_strings=cats, zeros=1)
+                parts.append((g.op("ReduceMax", [hot], hint=f"{hint}_{flag}", axes=[2], keepdims=0), 1, "float"))
+    names, blocks, start = list(step.names_out_), [], 0
+    if sum(k for _, k, _ in parts) != len(names):
+        raise ValueError(f"one-hot export made {sum(k for _, k, _ in parts)} columns; the step makes {len(names)}")
+    for tensor, k, kind in parts:
+        if kind == "float":  # OneHotEncoder answers float32; 0 and 1 are exact in float64
+            tensor, kind = g.op("Cast", [tensor], hint=f"{tensor}_f64", to=TensorProto.DOUBLE), "number"
+        blocks.append((tensor, names[start : start + k], kind))
+        start += k
+    return Columns(blocks)
 
 
 #: Input steps (raw columns -> columns), by step name.
 STEP_EXPORTERS: dict[str, Callable[[Graph, object, Columns], Columns]] = {
+    "one_hot": _one_hot,
+    "impute": _impute,
     "standardize": _standardize,
 }
 

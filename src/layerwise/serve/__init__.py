@@ -23,6 +23,7 @@ class _NetworkModel:
         self.network = network
         self.features = [f"x{i}" for i in range(1, network.n_x + 1)]
         self.task = network.task
+        self.pipeline = self.target = type("Empty", (), {"steps": []})()
         self.classes = None if self.task == "regression" else np.arange(2 if self.task == "binary" else network.n_y)
 
     def predict_proba(self, X):

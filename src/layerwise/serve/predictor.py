@@ -2,9 +2,9 @@
 
 Instances follow the TensorFlow Serving / KServe v1 convention: ``{"instances": [...]}``, each
 instance an object keyed by feature name (extra keys ignored) or a list of values in training
-order. Numbers are JSON numbers (``null`` or NaN only where the model imputes missing values);
-categorical features are strings. A bad instance is an ``InstanceError`` naming the instance
-(0-based) and the field.
+order. Numbers are JSON numbers (``null`` only where the model imputes missing values);
+categorical features are strings (or numbers, read as their text; ``null`` is a missing cell).
+A bad instance is an ``InstanceError`` naming the instance (0-based) and the field.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ..export import string_features
 
 
 class InstanceError(ValueError):
@@ -32,7 +34,9 @@ class Predictor:
         self.index = {f: i for i, f in enumerate(self.features)}
         self.task = model.task
         self.classes = None if model.classes is None else np.asarray(model.classes).tolist()
-        self.allow_missing = bool(getattr(model, "imputes", False))
+        strings = set(string_features(model))
+        self.is_string = [f in strings for f in self.features]
+        self.allow_missing = any(step.name == "impute" for step in model.pipeline.steps)
 
     def schema(self) -> dict:
         """The ``GET /v1/models/{name}`` answer: status, inputs and outputs."""
@@ -43,7 +47,7 @@ class Predictor:
             "ready": True,
             "model_version_status": [{"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}],
             "task": self.task,
-            "inputs": [{"name": f, "type": "number"} for f in self.features],
+            "inputs": [{"name": f, "type": "string" if s else "number"} for f, s in zip(self.features, self.is_string, strict=True)],
             "missing_values": "null" if self.allow_missing else "refused",
             "outputs": outputs,
             "network": {"layer_dims": list(network.layer_dims), "activations": [a.spec for a in network.activations], "dtype": network.dtype.name},
@@ -52,14 +56,15 @@ class Predictor:
     # ---- JSON -> rows ------------------------------------------------------------------------
 
     def parse(self, body) -> np.ndarray:
-        """``{"instances": [...]}`` -> raw ``X: (n_features, m)`` float64."""
+        """``{"instances": [...]}`` -> raw ``X: (n_features, m)``: float64, or object where the
+        model has categorical features (their cells str or None)."""
         if not isinstance(body, dict) or "instances" not in body:
             raise InstanceError('expected a JSON object {"instances": [...]}')
         instances = body["instances"]
         if not isinstance(instances, list) or not instances:
             raise InstanceError(f'"instances" must be a non-empty list of instances, got {_kind(instances)}')
         n = len(self.features)
-        X = np.empty((n, len(instances)), dtype=np.float64)
+        X = np.empty((n, len(instances)), dtype=object if any(self.is_string) else np.float64)
         for i, instance in enumerate(instances):
             if isinstance(instance, dict):
                 row = []
@@ -74,8 +79,13 @@ class Predictor:
             else:
                 raise InstanceError(f"instance {i} is {_kind(instance)}; expected an object keyed by feature name or a list of {n} values")
             for j, value in enumerate(row):
-                X[j, i] = self._number(value, i, j)
+                X[j, i] = self._category(value, i, j) if self.is_string[j] else self._number(value, i, j)
         return X
+
+    def _category(self, value, i: int, j: int) -> str | float | None:
+        if value is None or isinstance(value, str) or type(value) in (int, float) and math.isfinite(value):
+            return value
+        raise InstanceError(f"instance {i}, feature {self.features[j]!r}: got {_kind(value)}; expected a category (a string, or null if missing)")
 
     def _number(self, value, i: int, j: int) -> float:
         if type(value) is int and abs(value) < 2**1023:
@@ -96,13 +106,17 @@ class Predictor:
         """One prediction per column of ``X``: ``{"label", "probabilities": {class: p}}`` or
         ``{"value"}``. One forward pass; the label is the class of the largest probability,
         which is what ``Model.predict`` answers (binary: ``p > 0.5``)."""
+        m, rows = X.shape[1], X.dtype == object
+        # categorical features go in as columns by name, the form the model reads them from (answers: rows)
+        data = {f: X[j] for j, f in enumerate(self.features)} if rows else X
         if self.task == "regression":
-            values = np.asarray(self.model.predict(X), dtype=np.float64)  # (n_y, m)
-            return [{"value": v[0] if len(v) == 1 else v} for v in values.T.tolist()]
-        P = np.asarray(self.model.predict_proba(X), dtype=np.float64)  # (n_classes, m)
-        labels = P.argmax(axis=0).tolist()
+            values = np.asarray(self.model.predict(data), dtype=np.float64)  # rows: (m,) or (m, n_y); else (n_y, m)
+            return [{"value": v[0] if len(v) == 1 else v} for v in (values.reshape(m, -1) if rows else values.T).tolist()]
+        P = np.asarray(self.model.predict_proba(data), dtype=np.float64)
+        P = P if rows else P.T  # (m, n_classes)
         keys = [str(c) for c in self.classes]
-        return [{"label": self.classes[k], "probabilities": dict(zip(keys, p, strict=True))} for k, p in zip(labels, P.T.tolist(), strict=True)]
+        return [{"label": self.classes[k], "probabilities": dict(zip(keys, p, strict=True))}
+                for k, p in zip(P.argmax(axis=1).tolist(), P.tolist(), strict=True)]  # fmt: skip
 
 
 def _kind(value) -> str:
