@@ -3,15 +3,16 @@
     python -m benchmarks.serve_bench                       # 20,000 requests from 16 clients per case
     python -m benchmarks.serve_bench --requests 5000 --clients 8 --json out.json
 
-Trains nothing: a ``[30, 64, 32, 2]`` relu/softmax network (a breast-cancer-sized tabular model)
-with its standardisation, saved as a model file. For each case (1-row and 100-row requests,
-batching off (``--batch-window 0``) and on (the default window)) it starts ``layerwise serve``
-on 127.0.0.1, then a bounded load generator in this process (asyncio, one keep-alive
-connection per client, each client sending its share of the requests one after another)
-measures throughput and the latency of every request (p50, p99). Then, in this process, the
-median latency of one-row ``Model.predict`` beside onnxruntime's ``InferenceSession.run`` on
-the exported graph of the same model. Prints the CPU, BLAS and load average; times nothing
-that is asserted anywhere.
+Two models, each with its standardisation, briefly trained on random rows and saved: "tabular"
+``[30, 64, 32, 2]`` (a breast-cancer-sized model) and "wide" ``[30, 1024, 1024, 2]`` (where the
+forward pass, not HTTP, is what a one-row request costs). For 1-row and 100-row requests it
+starts one ``layerwise serve`` on 127.0.0.1 per batching case (off: ``--no-batching``; on: the
+default, requests arriving during a forward pass share the next; on with a 2 ms window) and
+loads them in turns from a bounded load generator in this process (asyncio, one keep-alive
+connection per client, each client sending its requests one after another): throughput and
+the latency of every request (p50, p99). Then, in this process, the median latency of one-row
+``Model.predict`` beside onnxruntime's ``InferenceSession.run`` on the exported graph of the
+same model. Prints the CPU, BLAS and load average; nothing here is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -32,22 +33,31 @@ from .__main__ import environment
 from .harness import load_average
 
 
-def make_model(path: Path, seed: int = 0):
-    """A standardised 30-feature, 2-class model, trained briefly on random rows; returns it."""
+#: name -> layer sizes: a breast-cancer-sized tabular model, and one whose hidden layers make
+#: the forward pass, not HTTP, the cost of a one-row request
+MODELS = {"tabular": [30, 64, 32, 2], "wide": [30, 1024, 1024, 2]}
+
+
+def make_model(path: Path, layers: list[int], seed: int = 0):
+    """A standardised 30-feature, 2-class model, trained briefly on random rows; returns it and the rows."""
     import layerwise as lw
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((30, 500)) * rng.uniform(1, 100, (30, 1))
     y = (X[:3].sum(axis=0) > 0).astype(int)
-    model = lw.Model(lw.Network([30, 64, 32, 2], hidden="relu", output="softmax", seed=seed),
+    model = lw.Model(lw.Network(layers, hidden="relu", output="softmax", seed=seed),
                      pipeline=lw.preprocessing.build_pipeline(standardize=True))  # fmt: skip
-    model.fit(X, y, epochs=20, optimizer="adam")
+    model.fit(X, y, epochs=5, optimizer="adam")
     lw.save(model, path)
     return model, X
 
 
-def start_server(model_path: Path, batch_window: float) -> tuple[subprocess.Popen, int]:
-    cmd = [sys.executable, "-m", "layerwise", "serve", str(model_path), "--port", "0", "--batch-window-ms", str(batch_window * 1000)]
+#: (label, serve options)
+CASES = [("off", ["--no-batching"]), ("on", []), ("on, 2 ms window", ["--batch-window-ms", "2"])]
+
+
+def start_server(model_path: Path, options: list[str]) -> tuple[subprocess.Popen, int]:
+    cmd = [sys.executable, "-m", "layerwise", "serve", str(model_path), "--port", "0", *options]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if "127.0.0.1:" not in line:
@@ -56,6 +66,7 @@ def start_server(model_path: Path, batch_window: float) -> tuple[subprocess.Pope
 
 
 async def client(port: int, request: bytes, n: int, latencies: list[float]) -> None:
+    """One keep-alive connection sending ``request`` ``n`` times, one after another."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     for _ in range(n):
         t0 = time.perf_counter()
@@ -70,11 +81,14 @@ async def client(port: int, request: bytes, n: int, latencies: list[float]) -> N
     await writer.wait_closed()
 
 
-def load(port: int, rows: list[list[float]], requests: int, clients: int) -> dict:
+def request_bytes(port: int, rows: list[list[float]]) -> bytes:
     body = json.dumps({"instances": rows}).encode()
-    request = (f"POST /v1/models/model:predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n").encode() + body  # fmt: skip
-    latencies: list[float] = []
+    return (f"POST /v1/models/model:predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body  # fmt: skip
+
+
+def load(port: int, request: bytes, requests: int, clients: int, latencies: list[float]) -> float:
+    """Send ``requests`` requests from ``clients`` concurrent connections; returns the seconds taken."""
     shares = [requests // clients + (k < requests % clients) for k in range(clients)]
 
     async def main():
@@ -82,10 +96,33 @@ def load(port: int, rows: list[list[float]], requests: int, clients: int) -> dic
 
     t0 = time.perf_counter()
     asyncio.run(main())
-    elapsed = time.perf_counter() - t0
-    lat = np.array(latencies)
-    return {"requests": len(lat), "seconds": elapsed, "requests_per_s": len(lat) / elapsed, "rows_per_s": len(lat) * len(rows) / elapsed,
-            "p50_ms": float(np.percentile(lat, 50) * 1e3), "p99_ms": float(np.percentile(lat, 99) * 1e3)}  # fmt: skip
+    return time.perf_counter() - t0
+
+
+def compare(path: Path, X: np.ndarray, rows: int, requests: int, clients: int, rounds: int) -> list[dict]:
+    """Every batching case on its own server, started together and loaded in turns (``rounds``
+    rounds, each case ``requests / rounds`` requests a round), so that they share the machine's
+    load alike."""
+    servers = [start_server(path, options) for _, options in CASES]
+    try:
+        payloads = [request_bytes(port, np.ascontiguousarray(X[:, :rows].T).tolist()) for _, port in servers]
+        for (_, port), payload in zip(servers, payloads, strict=True):
+            load(port, payload, min(200, requests), clients, [])  # warm-up
+        seconds, latencies = [0.0] * len(CASES), [[] for _ in CASES]
+        for _ in range(rounds):
+            for k, ((_, port), payload) in enumerate(zip(servers, payloads, strict=True)):
+                seconds[k] += load(port, payload, requests // rounds, clients, latencies[k])
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(30)
+    out = []
+    for (label, _), s, lat in zip(CASES, seconds, latencies, strict=True):
+        lat = np.array(lat)
+        out.append({"rows": rows, "batching": label, "requests": len(lat), "seconds": s, "requests_per_s": len(lat) / s,
+                    "rows_per_s": len(lat) * rows / s, "p50_ms": float(np.percentile(lat, 50) * 1e3),
+                    "p99_ms": float(np.percentile(lat, 99) * 1e3)})  # fmt: skip
+    return out
 
 
 def one_row_latency(model, X, onnx_path: Path, repeats: int) -> dict:
@@ -112,7 +149,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000, help="requests per case (default 20000)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
-    parser.add_argument("--window-ms", type=float, default=2.0, help="the batching window of the 'on' cases (default 2)")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the cases take (default 5)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--repeats", type=int, default=5000, help="in-process one-row predictions timed (default 5000)")
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args(argv)
@@ -121,31 +159,21 @@ def main(argv=None) -> int:
     env = environment()
     print(f"Machine: {env['cpu']}, {env['cores']} cores, Python {env['python']}, NumPy {env['numpy']} ({'; '.join(env['blas'])})")
     print(f"load average before: {load_average()}")
-    results: dict = {"environment": env, "requests": args.requests, "clients": args.clients, "cases": []}
+    results: dict = {"environment": env, "requests": args.requests, "clients": args.clients, "cases": [], "one_row": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.npz"
-        model, X = make_model(path)
-        export_onnx(model, Path(tmp) / "model.onnx")
-        for rows in (1, 100):
-            instances = np.ascontiguousarray(X[:, :rows].T).tolist()
-            for window in (0.0, args.window_ms / 1000):
-                proc, port = start_server(path, window)
-                try:
-                    load(port, instances, min(200, args.requests), args.clients)  # warm-up
-                    r = load(port, instances, args.requests, args.clients)
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
-                r.update(rows=rows, batch_window_ms=window * 1000)
-                results["cases"].append(r)
-                print(f"{rows:>3}-row requests, batching {'on (' + str(window * 1000) + ' ms)' if window else 'off':<12}: "
-                      f"{r['requests_per_s']:8.0f} req/s {r['rows_per_s']:9.0f} rows/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms",
-                      flush=True)  # fmt: skip
-        results["one_row"] = one_row_latency(model, X, Path(tmp) / "model.onnx", args.repeats)
-    lw_t, ort_t = results["one_row"]["layerwise_predict"], results["one_row"]["onnxruntime_run"]
-    print(f"one-row predict in process: layerwise Model.predict {lw_t['median_us']:.1f} us (p99 {lw_t['p99_us']:.1f}), "
-          f"onnxruntime {ort_t['median_us']:.1f} us (p99 {ort_t['p99_us']:.1f}); ratio {lw_t['median_us'] / ort_t['median_us']:.2f}")  # fmt: skip
-    results["load_average_after"] = load_average()
+        for name in args.models:
+            path = Path(tmp) / "model.npz"
+            model, X = make_model(path, MODELS[name])
+            export_onnx(model, Path(tmp) / "model.onnx")
+            print(f"model {name} {MODELS[name]}: {args.requests} requests per case from {args.clients} clients, in {args.rounds} rounds")
+            for rows in (1, 100):
+                for r in compare(path, X, rows, args.requests, args.clients, args.rounds):
+                    r["model"] = name
+                    results["cases"].append(r)
+                    print(f"  {rows:>3}-row requests, batching {r['batching']:<16}: {r['requests_per_s']:8.0f} req/s "
+                          f"{r['rows_per_s']:9.0f} rows/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms", flush=True)  # fmt: skip
+            one = results["one_row"][name] = one_row_latency(model, X, Path(tmp) / "model.onnx", args.repeats)
+            results["load_average_after"] = load_average()
     print(f"load average after: {results['load_average_after']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

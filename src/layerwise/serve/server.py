@@ -17,7 +17,6 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -29,24 +28,22 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .. import _web
-from . import load_model
+from ..io import load_model
+from . import BATCH_WINDOW, BLAS_THREADS, GRACEFUL_TIMEOUT, MAX_BATCH_ROWS, MAX_BODY_BYTES
 from .batching import Batcher
 from .predictor import InstanceError, Predictor
 
-MAX_BODY_BYTES = 4 * 2**20
-BATCH_WINDOW = 0.002
-MAX_BATCH_ROWS = 4096
 CONFIG_ENV = "LAYERWISE_SERVE_CONFIG"  # how --workers hands the settings to each worker process
 
 logger = logging.getLogger("layerwise.serve")
 
 
-def create_app(model, *, name: str, allowed_hosts=(), batch_window: float = BATCH_WINDOW,
+def create_app(model, *, name: str, allowed_hosts=(), batching: bool = True, batch_window: float = BATCH_WINDOW,
                max_batch_rows: int = MAX_BATCH_ROWS, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:  # fmt: skip
     """The app serving ``model`` (a loaded ``Model``) as ``name``; only ``Host`` values in
     ``allowed_hosts`` are answered."""
     predictor = Predictor(model, name)
-    batcher = Batcher(predictor.predict, window=batch_window, max_rows=max_batch_rows)
+    batcher = Batcher(predictor.predict, batching=batching, window=batch_window, max_rows=max_batch_rows)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -72,7 +69,19 @@ def create_app(model, *, name: str, allowed_hosts=(), batch_window: float = BATC
 def app_from_env() -> Starlette:
     """``create_app`` with the settings in ``$LAYERWISE_SERVE_CONFIG`` (a worker of ``--workers N``)."""
     settings = json.loads(os.environ[CONFIG_ENV])
+    _limit_blas(settings.pop("blas_threads"))
     return create_app(load_model(settings.pop("model_path")), **settings)
+
+
+def _limit_blas(threads: int) -> None:
+    """At most ``threads`` BLAS threads in this process (threadpoolctl, where installed): a
+    forward pass on a few hundred rows gains nothing from more, and on a busy machine BLAS
+    threads waiting for a core cost milliseconds."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -137,19 +146,20 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def serve(model_path, *, host: str = "127.0.0.1", port: int = 8000, name: str | None = None, workers: int = 1,
-          batch_window: float = BATCH_WINDOW, max_batch_rows: int = MAX_BATCH_ROWS, max_body_bytes: int = MAX_BODY_BYTES,
-          allow_hosts=(), graceful_timeout: int = 30) -> int:  # fmt: skip
+def run(model_path, *, host: str = "127.0.0.1", port: int = 8000, name: str | None = None, workers: int = 1,
+        batching: bool = True, batch_window: float = BATCH_WINDOW, max_batch_rows: int = MAX_BATCH_ROWS,
+        max_body_bytes: int = MAX_BODY_BYTES, allow_hosts=(), graceful_timeout: int = GRACEFUL_TIMEOUT,
+        blas_threads: int = BLAS_THREADS) -> int:  # fmt: skip
     """Serve ``model_path`` until SIGTERM or Ctrl-C (in-flight requests finish first, for at
     most ``graceful_timeout`` seconds); prints the model's URL. Returns an exit code."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     model = load_model(model_path)  # a bad file fails here, before listening
-    settings = {"name": name or Path(model_path).stem, "batch_window": batch_window, "max_batch_rows": max_batch_rows,
-                "max_body_bytes": max_body_bytes}  # fmt: skip
+    settings = {"name": name or Path(model_path).stem, "batching": batching, "batch_window": batch_window,
+                "max_batch_rows": max_batch_rows, "max_body_bytes": max_body_bytes}  # fmt: skip
     try:
-        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock = _web.listen(host, port)
     except OSError as exc:
         raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port") from None
     bound = sock.getsockname()[1]
@@ -159,9 +169,10 @@ def serve(model_path, *, host: str = "127.0.0.1", port: int = 8000, name: str | 
         print(f"warning: listening on {host}: anyone who can reach this machine can query the model", file=sys.stderr)
     options = {"log_level": "warning", "timeout_graceful_shutdown": graceful_timeout, "lifespan": "on"}
     if workers == 1:
+        _limit_blas(blas_threads)
         uvicorn.Server(uvicorn.Config(create_app(model, **settings), **options)).run(sockets=[sock])
     else:
-        os.environ[CONFIG_ENV] = json.dumps({"model_path": str(model_path), **settings})
+        os.environ[CONFIG_ENV] = json.dumps({"model_path": str(model_path), "blas_threads": blas_threads, **settings})
         config = uvicorn.Config("layerwise.serve.server:app_from_env", factory=True, workers=workers, **options)
         Multiprocess(config, sockets=[sock]).run()
     return 0
