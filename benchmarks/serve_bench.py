@@ -1,6 +1,6 @@
 """The prediction server under load, with and without micro-batching; one-row latency in process.
 
-    python -m benchmarks.serve_bench                       # 20,000 requests from 16 clients per case
+    python -m benchmarks.serve_bench                       # 20,000 1-row (4,000 100-row) requests from 16 clients per case
     python -m benchmarks.serve_bench --requests 5000 --clients 8 --json out.json
 
 Two models, each with its standardisation, briefly trained on random rows and saved: "tabular"
@@ -147,8 +147,9 @@ def one_row_latency(model, X, onnx_path: Path, repeats: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=20_000, help="requests per case (default 20000)")
+    parser.add_argument("--requests", type=int, default=20_000, help="1-row requests per case (default 20000)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--fewer-100", type=int, default=5, metavar="K", help="100-row cases send requests / K requests (default 5)")
     parser.add_argument("--rounds", type=int, default=5, help="turns the cases take (default 5)")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--repeats", type=int, default=5000, help="in-process one-row predictions timed (default 5000)")
@@ -165,15 +166,20 @@ def main(argv=None) -> int:
             path = Path(tmp) / "model.npz"
             model, X = make_model(path, MODELS[name])
             export_onnx(model, Path(tmp) / "model.onnx")
-            print(f"model {name} {MODELS[name]}: {args.requests} requests per case from {args.clients} clients, in {args.rounds} rounds")
+            print(f"model {name} {MODELS[name]}: {args.requests} 1-row and {args.requests // args.fewer_100} 100-row requests per case "
+                  f"from {args.clients} clients, in {args.rounds} rounds")  # fmt: skip
             for rows in (1, 100):
-                for r in compare(path, X, rows, args.requests, args.clients, args.rounds):
+                n = args.requests if rows == 1 else max(args.rounds, args.requests // args.fewer_100)
+                for r in compare(path, X, rows, n, args.clients, args.rounds):
                     r["model"] = name
                     results["cases"].append(r)
                     print(f"  {rows:>3}-row requests, batching {r['batching']:<16}: {r['requests_per_s']:8.0f} req/s "
                           f"{r['rows_per_s']:9.0f} rows/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms", flush=True)  # fmt: skip
             one = results["one_row"][name] = one_row_latency(model, X, Path(tmp) / "model.onnx", args.repeats)
-            results["load_average_after"] = load_average()
+            lw_t, ort_t = one["layerwise_predict"], one["onnxruntime_run"]
+            print(f"  one-row predict in process: layerwise Model.predict {lw_t['median_us']:.1f} us (p99 {lw_t['p99_us']:.1f}), "
+                  f"onnxruntime {ort_t['median_us']:.1f} us (p99 {ort_t['p99_us']:.1f}); ratio {lw_t['median_us'] / ort_t['median_us']:.2f}")  # fmt: skip
+    results["load_average_after"] = load_average()
     print(f"load average after: {results['load_average_after']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
