@@ -126,7 +126,7 @@ def test_a_wrong_user_backward_is_flagged_with_layer_and_quantity(planar):
     assert check.differences["dW2"] == pytest.approx(1 / 3, rel=1e-4)  # |2g - g| / (|2g| + |g|)
     assert check.differences["dW1"] < 2e-7 and check.differences["db2"] < 2e-7
     message = str(check)
-    assert message.startswith("dW2, the gradient of layer 2's weights W2, is wrong: relative difference 0.333")
+    assert message.startswith("dW2, the gradient of layer 2's weights W2, is wrong: relative difference 0.333 (over all parameters ")
     assert "largest gap at dW2[0, " in message
     for key in parameters:  # the check perturbs copies
         np.testing.assert_array_equal(parameters[key], before[key])

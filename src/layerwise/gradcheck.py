@@ -75,9 +75,11 @@ def _quantity(key: str) -> str:
 class GradientCheck:
     """The result of ``check_gradients``: one relative difference per gradient and over all.
 
-    ``differences["dW2"]`` compares the given ``dW2`` with its finite differences; ``worst``
-    names the gradient that differs most and ``ok`` is true when none exceeds ``threshold``.
-    ``str(check)`` says which layer and quantity is wrong, and at which entry.
+    ``differences["dW2"]`` compares the given ``dW2`` with its finite differences; ``ok`` is
+    the course's verdict, the difference over all parameters together within ``threshold``
+    (one gradient alone is noisier: its finite differences are divided by a smaller norm);
+    ``worst`` names the gradient that differs most, and ``str(check)`` says which layer and
+    quantity it is, and at which entry.
     """
 
     differences: dict[str, float]
@@ -92,7 +94,7 @@ class GradientCheck:
 
     @property
     def ok(self) -> bool:
-        return self.differences[self.worst] <= self.threshold
+        return self.difference <= self.threshold
 
     def __bool__(self) -> bool:
         return self.ok
@@ -101,11 +103,12 @@ class GradientCheck:
         key = self.worst
         diff = self.differences[key]
         if self.ok:
-            return (f"the gradients agree with finite differences: largest relative difference "
-                    f"{diff:.3g} ({key}) <= {self.threshold:g}")
+            return (f"the gradients agree with finite differences: relative difference {self.difference:.3g} "
+                    f"<= {self.threshold:g} over all parameters (largest for one gradient: {key}, {diff:.3g})")
         g, approx = self.gradients[key], self.approximations[key]
         index = np.unravel_index(int(np.argmax(np.abs(g - approx))), g.shape)
-        return (f"{_quantity(key)}, is wrong: relative difference {diff:.3g} > {self.threshold:g}; "
+        return (f"{_quantity(key)}, is wrong: relative difference {diff:.3g} "
+                f"(over all parameters {self.difference:.3g} > {self.threshold:g}); "
                 f"largest gap at {key}[{', '.join(map(str, index))}]: given {g[index]:.6g}, "
                 f"finite differences {approx[index]:.6g}")
 
@@ -141,7 +144,8 @@ def check_gradients(
         parameters: ``{"W1": (n1, n0), "b1": (n1, 1), ...}`` (any names; never modified).
         gradients: ``{"dW1": ..., "db1": ...}`` with the parameters' shapes (extra keys such
             as ``dA1`` are ignored), or a function ``parameters -> gradients``: your backward.
-    Returns: a ``GradientCheck``; ``check.ok``, ``check.worst`` (e.g. ``"dW2"``), ``str(check)``.
+    Returns: a ``GradientCheck``: ``check.ok`` (the relative difference over all parameters is
+    at most ``threshold``), ``check.worst`` (e.g. ``"dW2"``), ``check.differences``, ``str(check)``.
     """
     approx = finite_differences(cost, parameters, epsilon)
     given = _given_gradients(gradients, parameters, approx)
