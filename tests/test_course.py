@@ -496,3 +496,26 @@ def test_two_layer_model_accepts_the_continuous_Y_the_course_feeds():
     X, Y = rng.randn(4, 5), rng.rand(1, 5)
     params, costs = deep.two_layer_model(X, Y, (4, 3, 1), num_iterations=2)
     assert np.isfinite(costs[0]) and params["W1"].shape == (3, 4)
+
+
+# ---- on the course's cat pictures: the figures its notebooks print ---------------------------------
+
+
+def test_logistic_model_on_cats_prints_the_course_costs(cat_data, capsys):
+    train, test = cat_data
+    d = logistic.model(train.X, train.Y, test.X, test.Y, num_iterations=101, learning_rate=0.005, print_cost=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["Cost after iteration 0: 0.693147", "Cost after iteration 100: 0.584508"]
+    assert d["w"].shape == (12288, 1) and d["Y_prediction_test"].shape == (1, 50)
+
+
+def test_application_models_on_cats_print_the_course_costs(cat_data, capsys):
+    """The application's first-iteration checks: two_layer_model(num_iterations=2), L_layer_model(num_iterations=1)."""
+    train, _ = cat_data
+    _, costs = deep.two_layer_model(train.X, train.Y, layers_dims=(12288, 7, 1), num_iterations=2, print_cost=False)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Cost after iteration 1: 0.69261143461")
+    close(costs[0], 0.693049735659989)
+    _, costs = deep.L_layer_model(train.X, train.Y, [12288, 20, 7, 5, 1], num_iterations=1, print_cost=False)
+    assert capsys.readouterr().out.startswith("Cost after iteration 0: 0.77174932842")
+    close(costs[0], 0.7717493284237686)
