@@ -8,8 +8,9 @@ of the output ``A`` (not ``Z``), so a layer only needs to cache ``A`` for its ba
 for ``dZ``). Neither ever writes into ``dA``.
 
 Adding an activation is one small class with ``_forward`` and ``_backward`` and one
-``register`` line; the public ``forward`` and ``backward`` of the base class are the one entry,
-which also takes Python numbers, 0-d arrays and integer or boolean arrays (computed in float64). Names with a parameter use ``name:value``, e.g. ``"leaky_relu:0.2"``.
+``register`` line; the base class's public ``forward`` and ``backward`` are the one entry, which
+also takes Python numbers, 0-d arrays and integer or boolean arrays (computed in float64).
+Names with a parameter use ``name:value``, e.g. ``"leaky_relu:0.2"``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ class Activation:
 
     def forward(self, Z, out: np.ndarray | None = None):
         """A = g(Z), same shape; a number in gives a NumPy float out."""
+        if type(Z) is np.ndarray and Z.ndim and Z.dtype.kind == "f":  # training's path: no conversion
+            return self._forward(Z, out)
         return _elementwise(self._forward, Z, (Z,), out)
 
     def backward(self, dA, A, out: np.ndarray | None = None):
         """dZ = dA * g'(Z), computed from ``A = g(Z)``; same shape as ``A``."""
+        if type(A) is np.ndarray and type(dA) is np.ndarray and A.ndim and A.dtype.kind == "f" and dA.dtype.kind == "f":
+            return self._backward(dA, A, out)
         return _elementwise(self._backward, A, (dA, A), out)
 
     def _forward(self, Z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
