@@ -189,3 +189,15 @@ def test_module_functions_on_the_course_calls():
 def test_activations_refuse_what_is_not_a_number(bad):
     with pytest.raises(TypeError, match="expected real numbers"):
         activations.sigmoid(bad)
+
+
+def test_bad_shapes_get_the_engine_s_message():
+    """The adapters add no checks of their own: the engine's door names the argument at fault."""
+    with pytest.raises(ValueError, match=r"W has shape \(1, 4\) and A_prev \(3, 2\)"):
+        deep.linear_forward(np.ones((3, 2)), np.ones((1, 4)), np.ones((1, 1)))
+    with pytest.raises(ValueError, match=r"b has shape \(2,\); expected a 2-D array"):
+        deep.linear_activation_forward(np.ones((3, 5)), np.ones((2, 3)), np.ones(2), "relu")
+    with pytest.raises(ValueError, match=r"X has shape \(3, 4\); expected \(2, m\)"):
+        logistic.propagate(np.zeros((2, 1)), 0.0, np.ones((3, 4)), np.ones((1, 4)))
+    with pytest.raises(ValueError, match="unknown activation 'sigmoidd'"):
+        deep.linear_activation_forward(np.ones((3, 5)), np.ones((2, 3)), np.ones((2, 1)), "sigmoidd")
