@@ -301,13 +301,18 @@ def test_a_run_stopped_and_resumed_from_its_state_equals_an_uninterrupted_one(bi
     assert set(state) == {"optimizer", "rng", "position", "history", "iteration"}
     assert state["iteration"] == stop_at
     if stop_at % 4:
-        assert state["position"]["batch"] == stop_at % 4 and state["position"]["seen"] == 6 * (stop_at % 4)
-        assert sorted(state["position"]["perm"]) == list(range(20))
+        pos = state["position"]
+        assert set(pos) == {"batch", "cost_sum", "seen", "perm"}
+        assert pos["batch"] == stop_at % 4 and pos["seen"] == 6 * (stop_at % 4)
+        assert isinstance(pos["perm"], list) and sorted(pos["perm"]) == list(range(20))  # JSON-ready
     else:
         assert state["position"] is None
     net2, t2 = make_trainer(X, Y)
     net2.set_parameters(net1.parameters)
     t2.load_state_dict(state)
+    again = t2.state_dict()  # loading gives back the state it was given
+    assert again["position"] == state["position"] and again["history"] == state["history"]
+    assert again["rng"] == state["rng"] and again["iteration"] == stop_at
     assert t2.iteration == stop_at and t2.epoch == len(h.costs) == stop_at // 4
     t2.run(3 - t2.epoch, handle_signals=False)
     for key in reference:
@@ -334,7 +339,25 @@ def test_run_trains_the_epochs_it_is_asked_for_more(binary):
     assert trainer.history.status == "completed"
 
 
-def test_sigint_stops_after_the_current_step_and_restores_the_handlers(binary):
+class Signalled(Exception):
+    """What SIGINT / SIGTERM raise in these tests when training has not installed its handlers."""
+
+
+@pytest.fixture
+def guarded_signals():
+    """Handlers that raise ``Signalled``: a trainer that fails to install its own then fails the
+    test, instead of stopping pytest (SIGINT) or killing it (SIGTERM)."""
+
+    def handler(signum, frame):
+        raise Signalled(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield handler
+    for sig, h in previous.items():
+        signal.signal(sig, h)
+
+
+def test_sigint_stops_after_the_current_step_and_restores_the_handlers(binary, guarded_signals):
     X, Y = binary
 
     class Interrupt(Callback):
@@ -350,7 +373,7 @@ def test_sigint_stops_after_the_current_step_and_restores_the_handlers(binary):
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
 
 
-def test_a_second_sigint_interrupts_at_once(binary):
+def test_a_second_sigint_interrupts_at_once(binary, guarded_signals):
     X, Y = binary
 
     class InterruptTwice(Callback):
@@ -379,7 +402,7 @@ def test_without_signal_handling_sigint_is_a_keyboard_interrupt(binary):
         trainer.run(1, handle_signals=False)
 
 
-def test_training_in_a_thread_installs_no_handler(binary):
+def test_training_in_a_thread_installs_no_handler(binary, guarded_signals):
     X, Y = binary
     seen = []
 
@@ -391,7 +414,7 @@ def test_training_in_a_thread_installs_no_handler(binary):
     thread = threading.Thread(target=trainer.run, args=(1,))
     thread.start()
     thread.join()
-    assert seen == [signal.getsignal(signal.SIGINT)] and trainer.history.status == "completed"
+    assert seen == [guarded_signals] and trainer.history.status == "completed"
 
 
 def test_a_failing_callback_marks_the_run_failed(binary):
@@ -476,3 +499,12 @@ def test_a_full_batch_checkpoint_taken_in_a_hook_has_its_position(binary):
     assert all(s["position"]["perm"] is None for s in states)
     assert [s["iteration"] for s in states] == [1, 2]
     assert [len(s["history"]["costs"]) for s in states] == [0, 1]
+
+
+def test_training_ignores_numpy_error_settings(binary):
+    """Underflow in exp (sigmoid of a large Z) is the right answer, even under np.errstate(all="raise")."""
+    X, Y = binary
+    net = lw.Network([3, 4, 1], seed=3)
+    with np.errstate(all="raise"):
+        h = net.fit(X * 800, Y, learning_rate=0.01, epochs=3)
+    assert h.status == "completed" and all(np.isfinite(h.costs))

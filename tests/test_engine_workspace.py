@@ -11,6 +11,7 @@ the allocating paths give bit-identical results, and the workspace arrays hold w
 
 from __future__ import annotations
 
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -212,3 +213,38 @@ def test_trainer_matches_a_loop_over_the_allocating_blocks():
     assert history.costs == costs
     for key in params:
         np.testing.assert_array_equal(net.parameters[key], params[key])
+
+
+def step_peaks(trainer, epochs: int) -> list[int]:
+    """Train, recording for each step the traced memory at its peak above what was live before it."""
+    peaks, step = [], trainer._step
+
+    def measured(*batch):
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        cost = step(*batch)
+        peaks.append(tracemalloc.get_traced_memory()[1] - before)
+        return cost
+
+    trainer._step = measured
+    tracemalloc.start()
+    try:
+        trainer.run(epochs, handle_signals=False)
+    finally:
+        tracemalloc.stop()
+    return peaks
+
+
+@pytest.mark.parametrize("dims", [[50, 1], [50, 30, 1], [50, 30, 20, 1]])
+def test_a_step_allocates_nothing_of_the_size_of_a_layer(dims):
+    """The workspace holds every (n[l], m) array of a step: the input's gradient dA0 is never
+    computed, and neither forward nor backward allocates a layer's worth (only the cost's
+    (1, m) temporaries remain)."""
+    m = 1000
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((dims[0], m)), (rng.random((1, m)) > 0.5).astype(float)
+    net = lw.Network(dims, seed=0)
+    trainer = Trainer(net, X, Y, optimizer=lw.optimizers.GradientDescent(0.01), rng=np.random.default_rng(0))
+    peaks = step_peaks(trainer, 6)
+    smallest_layer = min(dims[:-1]) * m * 8  # bytes of the smallest (n[l], m) array but the output's
+    assert max(peaks[2:]) < smallest_layer, (peaks, smallest_layer)
