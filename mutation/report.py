@@ -22,8 +22,9 @@ from collections import Counter
 from pathlib import Path
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), folded into what the score needs
-STATUS = {1: "killed", 3: "killed", 36: "killed", 24: "killed", -24: "killed", 152: "killed", 255: "killed",
+STATUS = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
           0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}  # fmt: skip
+CAUGHT = ("killed", "timeout")  # a mutant that makes the tests hang is caught too
 ENTRY = re.compile(r"^### (\S+) ([0-9a-f]{8})\s*$")
 DEF = re.compile(r"def \S+?__mutmut_(?:orig|\d+)\(")
 
@@ -90,28 +91,36 @@ def main(argv=None) -> int:
         return 2
     equivalents = load_equivalents(args.survivors)
     for r in records:
-        if r["status"] != "killed" and (r["function"], r["id"]) in equivalents:
+        if r["status"] in ("survived", "no tests") and (r["function"], r["id"]) in equivalents:
             r["status"] = "equivalent"
     by_file: dict[str, Counter] = {}
     for r in records:
         by_file.setdefault(r["file"], Counter())[r["status"]] += 1
     total = Counter()
     out = ["# Mutation testing summary", "",
-           "| file | mutants | killed | equivalent | survived | no tests | score |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+           "| file | mutants | killed | timeout | equivalent | survived | no tests | not run | score |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
 
     def row(name: str, c: Counter) -> str:
         n = sum(c.values())
-        live = n - c["equivalent"] - c["skipped"]
-        score = f"{100 * c['killed'] / live:.1f} %" if live else "-"
-        return f"| {name} | {n} | {c['killed']} | {c['equivalent']} | {c['survived']} | {c['no tests']} | {score} |"
+        caught = c["killed"] + c["timeout"]
+        other = n - caught - sum(c[k] for k in ("equivalent", "survived", "no tests"))
+        live = n - c["equivalent"] - other
+        score = f"{100 * caught / live:.1f} %" if live else "-"
+        return (f"| {name} | {n} | {c['killed']} | {c['timeout']} | {c['equivalent']} | {c['survived']} | {c['no tests']} "
+                f"| {other} | {score} |")
 
     for name, c in by_file.items():
         out.append(row(name, c))
         total += c
     out.append(row("**all**", total))
-    unexplained = [r for r in records if r["status"] not in ("killed", "equivalent", "skipped")]
-    out += ["", "score = killed (timeouts count as killed) / (mutants - equivalent)", ""]
+    unexplained = [r for r in records if r["status"] not in (*CAUGHT, "equivalent", "not checked")]
+    unchecked = sum(r["status"] == "not checked" for r in records)
+    out += ["", "score = (killed + timeout) / (mutants - equivalent - not run); not run: skipped, not checked,",
+            "or a test run that ended abnormally (listed below)", ""]
     stale = set(equivalents) - {(r["function"], r["id"]) for r in records if r["status"] == "equivalent"}
+    if unchecked:
+        out += [f"{unchecked} mutants were not run (a partial run, or one that was stopped).", ""]
     if unexplained:
         out += [f"## {len(unexplained)} mutants neither killed nor listed as equivalent in {args.survivors}", ""]
         for r in unexplained:
@@ -124,7 +133,7 @@ def main(argv=None) -> int:
     dest.write_text(text, encoding="utf-8")
     print(text)
     print(f"written to {dest}")
-    return 1 if unexplained else 0
+    return 1 if unexplained or unchecked else 0
 
 
 if __name__ == "__main__":
