@@ -23,7 +23,7 @@ test: venv
 bench: venv
 	$(PY) -m benchmarks
 
-# The quick engine tests (a few seconds): the files mutation testing runs, listed in pyproject.
+# The quick engine tests (seconds): the files mutation testing runs, listed in pyproject.
 ENGINE_TESTS = $(shell $(PY) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['tool']['mutmut']['pytest_add_cli_args_test_selection']))")
 test-engine: venv
 	$(PY) -m pytest -q $(ENGINE_TESTS)
