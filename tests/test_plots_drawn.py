@@ -95,7 +95,7 @@ def test_decision_boundary_draws_the_points_the_boundary_and_each_hidden_unit(dr
         (image,) = unit_ax.get_images()
         np.testing.assert_allclose(image.get_array(), A1[j].reshape(40, 40), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(image.get_extent(), [x_min, x_max, y_min, y_max])
-    assert right._suptitle.get_text() == "Hidden layer 1: 3 units, tanh(W1 x + b1)"
+    assert right.get_suptitle() == "Hidden layer 1: 3 units, tanh(W1 x + b1)"
 
 
 def test_decision_boundary_without_units_and_for_several_classes(drawn, tmp_path):
@@ -121,7 +121,7 @@ def test_only_the_first_max_units_hidden_units_are_drawn(drawn, tmp_path):
     plots.plot_decision_boundary(net, data.X, data.Y, tmp_path / "u.png", max_units=4, resolution=10)
     _, right = drawn[-1].subfigs
     assert [a.get_title() for a in right.axes if a.get_images()] == ["unit 1", "unit 2", "unit 3", "unit 4"]
-    assert right._suptitle.get_text() == "Hidden layer 1: 4 of 7 units, relu(W1 x + b1)"
+    assert right.get_suptitle() == "Hidden layer 1: 4 of 7 units, relu(W1 x + b1)"
 
 
 def test_mislabelled_grid_shows_the_wrong_images_with_both_labels(drawn, tmp_path):
@@ -132,7 +132,7 @@ def test_mislabelled_grid_shows_the_wrong_images_with_both_labels(drawn, tmp_pat
     predicted[0, :7] = 1 - predicted[0, :7]
     plots.plot_mislabelled(X, Y, predicted, tmp_path / "m.png", image_shape=(8, 8, 3), class_names=["non-cat", "cat"], max_images=5)
     fig = drawn[-1]
-    assert fig._suptitle.get_text() == "Mislabelled: 7 of 12 (first 5 shown)"
+    assert fig.get_suptitle() == "Mislabelled: 7 of 12 (first 5 shown)"
     assert len(fig.axes) == 5
     for k, ax in enumerate(fig.axes):
         (image,) = ax.get_images()
@@ -144,7 +144,7 @@ def test_mislabelled_grid_shows_the_wrong_images_with_both_labels(drawn, tmp_pat
     plots.plot_mislabelled(X[:64] * 16, Y, Y, tmp_path / "none.png", image_shape=(8, 8))
     (ax,) = drawn[-1].axes
     assert [t.get_text() for t in ax.texts] == ["no mislabelled examples"]
-    assert drawn[-1]._suptitle.get_text() == "Mislabelled: 0 of 12"
+    assert drawn[-1].get_suptitle() == "Mislabelled: 0 of 12"
 
 
 def test_images_outside_zero_one_are_rescaled_for_display(drawn, tmp_path):
