@@ -17,7 +17,7 @@ from .blocks import (
 )
 from .callbacks import Callback, DivergenceError, EarlyStopping, History, PrintCost, ProgressBar
 from .export import export_onnx
-from .gradcheck import gradient_check, gradient_check_report
+from .gradcheck import GradientCheck, check_gradients, gradient_check, gradient_check_report
 from .initializers import initialize_parameters
 from .io import load_model as load
 from .io import save_model as save
@@ -32,6 +32,7 @@ __all__ = [
     "Callback",
     "DivergenceError",
     "EarlyStopping",
+    "GradientCheck",
     "GradientDescent",
     "History",
     "LogisticRegression",
@@ -43,6 +44,7 @@ __all__ = [
     "RMSprop",
     "activations",
     "blocks",
+    "check_gradients",
     "export_onnx",
     "gradient_check",
     "gradient_check_report",
