@@ -130,6 +130,7 @@ def test_predictions_equal_the_model_in_both_instance_forms(server, model):
         ({"instances": [7]}, "instance 0 is the number 7; expected an object keyed by feature name or a list of 3 values"),
         (b'{"instances": [[1, 2, Infinity]]}', "instance 0, feature 'stem': got the number inf"),
         ({"instances": [[1, 2, 10**400]]}, "instance 0, feature 'stem': got the number"),
+        ({"instances": [[1e308, -1e308, 1e308]]}, "X has inf at feature 'stem', example 0"),  # the model's refusal, not a 500
     ],
 )
 def test_bad_requests_are_400_with_a_message(server, body, message):

@@ -127,7 +127,7 @@ async def _predict(request: Request) -> JSONResponse:
     try:
         X = predictor.parse(document)
         predictions = await request.app.state.batcher(X)
-    except (InstanceError, FloatingPointError) as exc:
+    except (InstanceError, FloatingPointError, ValueError) as exc:  # the model refused these rows
         return _error(400, str(exc))
     return JSONResponse({"predictions": predictions})
 
