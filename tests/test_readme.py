@@ -135,7 +135,7 @@ def _sweep(ns, out):
     ranked = result.ranked()
     assert len(ranked) == 16 and ns["best"] is ranked[0]
     assert ns["best"].metric == max(t.metric for t in ranked if t.metric is not None) > 0.8
-    assert ns["net"].layer_dims[0] == 2 and out.startswith(result.summary())
+    assert ns["model"].layer_dims[0] == 2 and ns["model"].features == ["x1", "x2"] and out.startswith(result.summary())
 
 
 def _dask(ns, out):
