@@ -71,6 +71,7 @@ class _Recipe:
     n_iter_per_call: bool = False  # n_iter_ counts the last call's epochs (scikit-learn), else all
     convergence_warning: bool = False  # warn when max_iter epochs ran without the stopping rule firing
     batch_size_given: int | None = None  # the user's batch size, to warn when it exceeds the examples
+    l2_per_weight: bool = False  # L2 divided by the total sample weight (scikit-learn), not the example count
 
 
 class _Net(BaseEstimator):
@@ -126,6 +127,9 @@ class _Net(BaseEstimator):
             val = (_columns(X_val, net.dtype), np.ascontiguousarray(Y_val.T, dtype=net.dtype), w_val)
         X_T, Y_T = _columns(X, net.dtype), np.ascontiguousarray(Y.T, dtype=net.dtype)
         w_T = None if w is None else np.asarray(w, dtype=net.dtype).reshape(1, -1)
+        lambd = recipe.lambd
+        if recipe.l2_per_weight and w is not None and w.sum() > 0:
+            lambd *= X.shape[0] / float(w.sum())  # the trainer's weights have mean 1: alpha / sum(w), as scikit-learn
         if recipe.new_optimizer is not None or not hasattr(self, "_optimizer"):
             self._optimizer = (recipe.new_optimizer or (lambda: None))()
             if self._optimizer is not None:
@@ -144,7 +148,7 @@ class _Net(BaseEstimator):
         w_val = None if val is None else val[2]
         trainer = Trainer(
             net, X_T, Y_T, optimizer=self._optimizer, batch_size=recipe.batch_size, shuffle=recipe.shuffle,
-            lambd=recipe.lambd, keep_probs=net._keep_probs(recipe.keep_prob), sample_weight=w_T,
+            lambd=lambd, keep_probs=net._keep_probs(recipe.keep_prob), sample_weight=w_T,
             validation_data=None if val is None else val[:2], callbacks=callbacks, rng=net.rng, history=history,
             score=lambda AL, Yv: self._validation_score(AL, Yv, w_val), guard=recipe.guard,
         )  # fmt: skip

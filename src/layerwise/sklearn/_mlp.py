@@ -20,8 +20,8 @@ layerwise activation too, e.g. "leaky_relu:0.1"), ``dtype="float32"`` (float32 e
 even for float64 input), and ``diagnose_divergence=True`` (stop at the first NaN or infinity,
 keep the last finite parameters and name the iteration, layer and quantity).
 
-Known differences: sample weights are normalised to mean 1 over the training set, where
-scikit-learn normalises each mini-batch (the same for the full batch); the squared error of
+Known differences: sample weights are normalised over the training set, where scikit-learn
+normalises each mini-batch by its total weight (the same for the full batch); the squared error of
 several outputs is summed over the outputs (scikit-learn averages its reported loss but not its
 gradient); a warm-started ``invscaling`` fit goes on with the decayed rate from its first epoch.
 """
@@ -124,6 +124,7 @@ class _MLP(_Net):
             guard=self.diagnose_divergence,
             n_iter_per_call=True,
             convergence_warning=True,
+            l2_per_weight=True,
         )
 
     def _new_optimizer(self):
