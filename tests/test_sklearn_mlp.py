@@ -277,3 +277,28 @@ def test_course_and_drop_in_share_the_engine(cancer):
     clf = NeuralNetClassifier((5,), optimizer="lbfgs", epochs=20, lambd=0.0, random_state=0).fit(X, y)
     assert clf.n_iter_ == 20 and clf.coefs_[0].shape == (30, 5) and clf.score(X, y) > 0.95
     np.testing.assert_array_equal(clf.coefs_[0], clf.network_.parameters["W1"].T)
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_warns_as_scikit_learn_and_sigterm_stops_the_caller(signum, monkeypatch, cancer):
+    import signal
+
+    from layerwise.training import Trainer
+
+    end_epoch = Trainer._end_epoch
+
+    def end_epoch_then_signal(trainer, cost):
+        end_epoch(trainer, cost)
+        if trainer.epoch == 2:
+            signal.raise_signal(getattr(signal, signum))  # caught by the trainer: stop after this step
+
+    monkeypatch.setattr(Trainer, "_end_epoch", end_epoch_then_signal)
+    X, y = cancer
+    clf = MLPClassifier((4,), max_iter=50, random_state=0)
+    if signum == "SIGINT":
+        with pytest.warns(UserWarning, match="Training interrupted by user"):
+            clf.fit(X, y)
+    else:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            clf.fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2 and clf.predict(X).shape == (569,)

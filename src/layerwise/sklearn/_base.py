@@ -105,104 +105,112 @@ class _Net(BaseEstimator):
     # ---- fitting ----------------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None):
+        """Validate, build the network unless continuing, train (one epoch for ``partial_fit``), report."""
         first = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         X, y = validate_data(self, X, y, reset=first, dtype=_FLOATS, accept_sparse=["csr", "csc"], **self._y_checks)
         Y = self._targets(y, first, incremental, classes)
-        dtype = self.dtype if getattr(self, "dtype", None) is not None else X.dtype
         w = None
         if sample_weight is not None:
             w = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         w = self._sample_weight(y, w, incremental)
         self._check_targets(y, w, incremental)
         recipe = self._recipe(first, incremental, Y.shape[1])
+        dtype = self.dtype if getattr(self, "dtype", None) is not None else X.dtype
         if first:
             self._initialize(X.shape[1], Y.shape[1], recipe, dtype)
-        elif not hasattr(self, "network_"):  # coefs_ set by hand, or a network to rebuild
+        elif not hasattr(self, "network_"):  # coefs_ set by hand
             self._network_from_attributes(recipe, dtype)
         self._push_attributes()
-        net = self.network_
-        val = None
-        if recipe.validation_fraction is not None:
-            X, X_val, Y, Y_val, w, w_val = _split(X, Y, w, recipe)
-            val = (_columns(X_val, net.dtype), np.ascontiguousarray(Y_val.T, dtype=net.dtype), w_val)
-        X_T, Y_T = _columns(X, net.dtype), np.ascontiguousarray(Y.T, dtype=net.dtype)
-        w_T = None if w is None else np.asarray(w, dtype=net.dtype).reshape(1, -1)
-        lambd = recipe.lambd
-        if recipe.l2_per_weight and w is not None and w.sum() > 0:
-            lambd *= X.shape[0] / float(w.sum())  # the trainer's weights have mean 1: alpha / sum(w), as scikit-learn
-        if recipe.new_optimizer is not None or not hasattr(self, "_optimizer"):
-            self._optimizer = (recipe.new_optimizer or (lambda: None))()
-            if self._optimizer is not None:
-                self._optimizer.examples = getattr(self, "t_", 0)
-        callbacks = []
-        if recipe.stopping is not None:
-            stopping = getattr(self, "_stopping", None)
-            if first or stopping is None:
-                stopping = self._stopping = recipe.stopping()
-                if stopping.restore_best:
-                    stopping.best_params = {k: v.copy() for k, v in net.parameters.items()}
-            callbacks.append(stopping)
-        if recipe.verbose is not None:
-            callbacks.append(recipe.verbose)
-        history = History(metric=net.metric_name)
-        w_val = None if val is None else val[2]
-        trainer = Trainer(
-            net, X_T, Y_T, optimizer=self._optimizer, batch_size=recipe.batch_size, shuffle=recipe.shuffle,
-            lambd=lambd, keep_probs=net._keep_probs(recipe.keep_prob), sample_weight=w_T,
-            validation_data=None if val is None else val[:2], callbacks=callbacks, rng=net.rng, history=history,
-            score=lambda AL, Yv: self._validation_score(AL, Yv, w_val), guard=recipe.guard,
-        )  # fmt: skip
-        if recipe.batch_size_given is not None and recipe.batch_size_given > X.shape[0]:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
-                          stacklevel=3)  # fmt: skip
-        if recipe.solver == "lbfgs":
-            result = trainer.run_lbfgs(recipe.epochs, recipe.max_fun, recipe.tol)
-            self.n_iter_ = min(int(result.nit), recipe.epochs)
-            self.loss_ = float(result.fun)
-            self.loss_curve_ = list(history.costs)
-            if result.status != 0:
-                warnings.warn(
-                    f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}): "
-                    f"{result.message}. Increase the number of iterations (max_iter) or scale the data.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-        else:
-            try:
-                trainer.run(1 if incremental else recipe.epochs)
-            finally:
-                self.history_ = history
-                self._collect(history, X.shape[0])
-                self.n_iter_ = len(history.costs) if recipe.n_iter_per_call else len(self.loss_curve_)
-                net.trainer_ = None  # the trainer holds the training data
-                self._pull_attributes()
-            if recipe.convergence_warning and not incremental and history.status == "completed":
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({recipe.epochs}) reached and the optimization "
-                    "hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-        self.history_ = history
-        net.trainer_ = None
-        self._pull_attributes()
+        trainer = self._trainer(X, Y, w, recipe, first)
+        history = trainer.history
+        try:
+            if recipe.solver == "lbfgs":
+                self._run_lbfgs(trainer, recipe)
+            else:
+                self._run_stochastic(trainer, recipe, incremental)
+        finally:
+            self.history_ = history
+            self._pull_attributes()
         if history.status == "interrupted":
-            if self._interrupt_raises:
+            if self._interrupt_raises or "SIGTERM" in history.message:
                 # Ctrl-C or SIGTERM: the engine stopped cleanly after a step and this estimator holds
                 # that state; stop the caller too (a grid search would otherwise go on to its next fit).
                 raise KeyboardInterrupt(history.message)
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-        if not all(np.isfinite(p).all() for p in net.parameters.values()):
+            warnings.warn("Training interrupted by user.", stacklevel=3)  # scikit-learn's answer to a Ctrl-C
+        if not all(np.isfinite(p).all() for p in self.network_.parameters.values()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain large values and need "
                 "to be preprocessed (pass diagnose_divergence=True to stop at the first non-finite quantity, named)."
             )
         return self
 
+    def _trainer(self, X, Y, w, recipe: _Recipe, first: bool) -> Trainer:
+        """The engine's trainer for this call: data as columns (less the validation rows), the
+        optimizer (new or going on), the stopping rule (kept across warm starts) and printing."""
+        net = self.network_
+        validation, w_val = None, None
+        if recipe.validation_fraction is not None:
+            X, X_val, Y, Y_val, w, w_val = _split(X, Y, w, recipe)
+            validation = (_columns(X_val, net.dtype), np.ascontiguousarray(Y_val.T, dtype=net.dtype))
+        if recipe.batch_size_given is not None and recipe.batch_size_given > X.shape[0]:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=4)  # fmt: skip
+        lambd = recipe.lambd
+        if recipe.l2_per_weight and w is not None and w.sum() > 0:
+            lambd *= X.shape[0] / float(w.sum())  # the trainer's weights have mean 1: alpha / sum(w), as scikit-learn
+        if recipe.new_optimizer is not None:
+            self._optimizer = recipe.new_optimizer()
+            self._optimizer.examples = self.t_  # a schedule in examples goes on (invscaling)
+        callbacks = []
+        if recipe.stopping is not None:
+            if first or getattr(self, "_stopping", None) is None:
+                self._stopping = recipe.stopping()
+                if self._stopping.restore_best:  # as scikit-learn: the initial parameters until a best epoch
+                    self._stopping.best_params = {k: v.copy() for k, v in net.parameters.items()}
+            callbacks.append(self._stopping)
+        if recipe.verbose is not None:
+            callbacks.append(recipe.verbose)
+        return Trainer(
+            net, _columns(X, net.dtype), np.ascontiguousarray(Y.T, dtype=net.dtype),
+            optimizer=getattr(self, "_optimizer", None), batch_size=recipe.batch_size, shuffle=recipe.shuffle,
+            lambd=lambd, keep_probs=net._keep_probs(recipe.keep_prob),
+            sample_weight=None if w is None else np.asarray(w, dtype=net.dtype).reshape(1, -1),
+            validation_data=validation, callbacks=callbacks, rng=net.rng, history=History(metric=net.metric_name),
+            score=lambda AL, Yv: self._validation_score(AL, Yv, w_val), guard=recipe.guard,
+        )  # fmt: skip
+
+    def _run_stochastic(self, trainer: Trainer, recipe: _Recipe, incremental: bool) -> None:
+        history = trainer.history
+        try:
+            trainer.run(1 if incremental else recipe.epochs)
+        finally:
+            self._collect(history, trainer.m)
+            self.n_iter_ = len(history.costs) if recipe.n_iter_per_call else len(self.loss_curve_)
+        if recipe.convergence_warning and not incremental and history.status == "completed":
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({recipe.epochs}) reached and the optimization "
+                "hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _run_lbfgs(self, trainer: Trainer, recipe: _Recipe) -> None:
+        result = trainer.run_lbfgs(recipe.epochs, recipe.max_fun, recipe.tol)
+        self.n_iter_ = min(int(result.nit), recipe.epochs)
+        self.loss_ = float(result.fun)
+        self.loss_curve_ = list(trainer.history.costs)  # one cost per L-BFGS iteration
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}): "
+                f"{result.message}. Increase the number of iterations (max_iter) or scale the data.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
     def _collect(self, history: History, n_train: int) -> None:
         """The stochastic solvers' fitted attributes, from the run's history and stopping rule."""
         self.loss_curve_ += history.costs
-        self.t_ = getattr(self, "t_", 0) + n_train * len(history.costs)
+        self.t_ += n_train * len(history.costs)
         if history.costs:
             self.loss_ = history.costs[-1]
         if self.validation_scores_ is not None:

@@ -72,9 +72,8 @@ class _CourseNet(_Net):
             batch_size=check_positive_int("batch_size", self.batch_size, allow_none=True),
             lambd=check_positive_float("lambd", self.lambd, allow_zero=True),
             keep_prob=self.keep_prob,
-            new_optimizer=(lambda: get_optimizer(copy.deepcopy(self.optimizer), self.learning_rate))
-            if first and not lbfgs
-            else None,
+            new_optimizer=None if lbfgs or not (first or not hasattr(self, "_optimizer"))
+            else lambda: get_optimizer(copy.deepcopy(self.optimizer), self.learning_rate),
             init=self.init,
             seed=seed,
             shuffle=True,

@@ -55,7 +55,7 @@ def _stochastic(est) -> bool:
 class _MLP(_Net):
     """scikit-learn's hyperparameters, turned into a ``_Recipe``."""
 
-    _interrupt_raises = False  # as scikit-learn: warn and keep the state
+    _interrupt_raises = False  # a Ctrl-C, as scikit-learn: warn and keep the state (SIGTERM still raises)
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -107,7 +107,8 @@ class _MLP(_Net):
             batch_size_given=batch,
             lambd=self.alpha,
             keep_prob=self.keep_prob,
-            new_optimizer=self._new_optimizer if not incremental or not hasattr(self, "_optimizer") else None,
+            new_optimizer=None if self.solver == "lbfgs" or (incremental and hasattr(self, "_optimizer"))
+            else self._new_optimizer,
             init=lambda dims, dtype: _glorot_uniform(dims, acts, self.activation, rs, dtype),
             seed=int(rs.randint(np.iinfo(np.int32).max)) if dropout else 0,  # the dropout masks' generator
             shuffle=(lambda order: shuffle(order, random_state=rs)) if self.shuffle else False,
