@@ -118,11 +118,11 @@ class Exp(Activation):
 
     name = "exp"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         A = np.minimum(Z, Z.dtype.type(np.log(np.finfo(Z.dtype).max) * (1 - 1e-6)), out=out)
         return np.exp(A, out=A)
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         return np.multiply(dA, A, out=out)
 
 
