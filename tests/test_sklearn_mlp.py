@@ -277,6 +277,7 @@ def test_course_and_drop_in_share_the_engine(cancer):
     clf = NeuralNetClassifier((5,), optimizer="lbfgs", epochs=20, lambd=0.0, random_state=0).fit(X, y)
     assert clf.n_iter_ == 20 and clf.coefs_[0].shape == (30, 5) and clf.score(X, y) > 0.95
     np.testing.assert_array_equal(clf.coefs_[0], clf.network_.parameters["W1"].T)
+    np.testing.assert_array_equal(clf.model_.predict(X.T)[0], clf.predict(X))  # the same Model for both families
 
 
 @pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
@@ -302,3 +303,34 @@ def test_ctrl_c_warns_as_scikit_learn_and_sigterm_stops_the_caller(signum, monke
         with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
             clf.fit(X, y)
     assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2 and clf.predict(X).shape == (569,)
+
+
+# ---- the fitted estimator as a layerwise model file ----------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_model_is_saved_without_pickle_and_predicts_raw_rows_as_the_estimator(Estimator, tmp_path, cancer):
+    import layerwise as lw
+
+    pd = pytest.importorskip("pandas", reason="rows with column names come in as a DataFrame")
+    X, y = cancer
+    names = [f"f{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=names)
+    labels = np.array(["benign", "malignant"])[y] if Estimator is MLPClassifier else X[:, 0] * 2 - X[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Estimator(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(df, labels)
+    path = tmp_path / "model.npz"
+    lw.save(est.model_, path)
+    loaded = lw.load(path)
+    assert loaded.features == names
+    expected = est.predict(df)
+    if Estimator is MLPClassifier:
+        np.testing.assert_array_equal(loaded.predict(df), expected)  # rows in, rows out
+        np.testing.assert_array_equal(loaded.predict(X.T)[0], expected)  # or the course's columns
+        np.testing.assert_allclose(loaded.predict_proba(df), est.predict_proba(df), rtol=1e-12)
+    else:
+        np.testing.assert_allclose(loaded.predict(df), expected, rtol=1e-12)
+        np.testing.assert_allclose(loaded.predict(X.T)[0], expected, rtol=1e-12)
+    with np.load(path, allow_pickle=False) as archive:  # layerwise's format: plain arrays and JSON
+        assert "W1" in archive.files

@@ -31,8 +31,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
+from .. import tasks
 from ..blocks import is_sparse
 from ..callbacks import EarlyStopping, History, PrintCost
+from ..data.splits import split_indices
 from ..network import Network
 from ..optimizers import Optimizer
 from ..training import Trainer
@@ -62,7 +64,7 @@ class _Recipe:
     shuffle: bool | Callable  # Trainer's shuffle
     validation_fraction: float | None  # held out for early stopping (None: no validation set)
     stratify: bool  # split stratified by label
-    split_random_state: object  # random_state of the split
+    split_random_state: object  # random_state of scikit-learn's split; None: layerwise's split from the network's rng
     stopping: Callable[[], EarlyStopping] | None  # a fresh stopping rule (kept across warm starts)
     verbose: PrintCost | None
     tol: float = 0.0  # lbfgs: gtol
@@ -150,7 +152,7 @@ class _Net(BaseEstimator):
         net = self.network_
         validation, w_val = None, None
         if recipe.validation_fraction is not None:
-            X, X_val, Y, Y_val, w, w_val = _split(X, Y, w, recipe)
+            X, X_val, Y, Y_val, w, w_val = _split(X, Y, w, recipe, net.rng)
             validation = (_columns(X_val, net.dtype), np.ascontiguousarray(Y_val.T, dtype=net.dtype))
         if recipe.batch_size_given is not None and recipe.batch_size_given > X.shape[0]:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
@@ -292,6 +294,23 @@ class _Net(BaseEstimator):
         with np.errstate(all="ignore"):
             return net.forward(_columns(X, net.dtype), _checked=True)[0]
 
+    @property
+    def model_(self):
+        """The fitted estimator as a layerwise ``Model``: the network with its feature names and
+        class labels. ``layerwise.save(est.model_, path)`` writes it in layerwise's format (no
+        pickle); ``layerwise.load(path)`` reads it back and predicts without scikit-learn, on
+        columns ``(n_features, m)`` or on rows (a DataFrame, columns matched by name)."""
+        check_is_fitted(self)
+        from ..model import Model
+
+        if getattr(self, "_label_binarizer", None) is not None and self._label_binarizer.y_type_.startswith("multilabel"):
+            raise AttributeError("model_: a layerwise Model has no multilabel task; use network_ (one sigmoid unit per label)")
+        self._push_attributes()
+        names = getattr(self, "feature_names_in_", None)
+        features = None if names is None else [str(n) for n in names]
+        info = {"estimator": f"{type(self).__module__.split('._')[0]}.{type(self).__name__}"}
+        return Model(self.network_, features=features, classes=getattr(self, "classes_", None), info=info)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # CSR/CSC through the first layer's products
@@ -308,8 +327,19 @@ def _columns(X, dtype) -> np.ndarray:
     return np.ascontiguousarray(X.T, dtype=dtype)
 
 
-def _split(X, Y, w, recipe: _Recipe):
-    """Hold out ``validation_fraction`` of the rows (stratified by label if asked), as scikit-learn does."""
+def _split(X, Y, w, recipe: _Recipe, rng):
+    """Hold out ``validation_fraction`` of the rows, stratified by label if asked: with
+    scikit-learn's ``train_test_split`` from ``recipe.split_random_state`` (the drop-in, so that
+    its fits repeat scikit-learn's), else with layerwise's one split, ``data.splits``, from ``rng``."""
+    if recipe.split_random_state is None:
+        m = X.shape[0]
+        n_val = round(recipe.validation_fraction * m)
+        if not 1 <= n_val < m:
+            raise ValueError(f"validation_fraction={recipe.validation_fraction} leaves no examples on one side of {m}")
+        labels = (Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]) if recipe.stratify else None
+        val, train = split_indices(m, [n_val], labels, rng)
+        pick = (lambda a, i: None if a is None else a[i])
+        return X[train], X[val], Y[train], Y[val], pick(w, train), pick(w, val)
     stratify = Y if recipe.stratify else None
     arrays = (X, Y) if w is None else (X, Y, w)
     parts = train_test_split(*arrays, random_state=recipe.split_random_state, test_size=recipe.validation_fraction,
@@ -385,9 +415,9 @@ class _ClassifierTargets:
                 raise ValueError(f"y has labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}")
 
     def _output_layer(self):
-        if self._label_binarizer.y_type_ == "multiclass":
-            return "softmax", "categorical_crossentropy"
-        return "sigmoid", "binary_crossentropy"  # binary (one unit) or multilabel (one per label)
+        # binary: one sigmoid unit; multilabel: one per label, the binary output's activation and loss
+        task = "multiclass" if self._label_binarizer.y_type_ == "multiclass" else "binary"
+        return tasks.output_activation(task), tasks.default_loss(task)
 
     def _sample_weight(self, y, w, incremental):
         cw = getattr(self, "class_weight", None)
@@ -450,7 +480,9 @@ class _RegressorTargets:
         return Y
 
     def _output_layer(self):
-        return ("exp", "poisson") if getattr(self, "loss", None) == "poisson" else ("linear", "mse")
+        if getattr(self, "loss", None) == "poisson":
+            return "exp", "poisson"  # counts: exp output, half the Poisson deviance
+        return tasks.output_activation("regression"), tasks.default_loss("regression")
 
     def _validation_score(self, AL, Y, w):
         if not np.isfinite(AL).all():

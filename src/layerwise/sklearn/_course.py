@@ -79,7 +79,7 @@ class _CourseNet(_Net):
             shuffle=True,
             validation_fraction=self.validation_fraction if validate else None,
             stratify=isinstance(self, ClassifierMixin) and self._label_binarizer.y_type_ != "multilabel-indicator",
-            split_random_state=seed if seed is not None else self._seed(),
+            split_random_state=None,  # layerwise's split, from the network's generator
             stopping=(lambda: EarlyStopping(self.patience, monitor="val_cost")) if validate else None,
             verbose=PrintCost(100 if every is True else check_positive_int("verbose", every)) if every else None,
         )
