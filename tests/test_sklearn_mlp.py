@@ -334,3 +334,14 @@ def test_model_is_saved_without_pickle_and_predicts_raw_rows_as_the_estimator(Es
         np.testing.assert_allclose(loaded.predict(X.T)[0], expected, rtol=1e-12)
     with np.load(path, allow_pickle=False) as archive:  # layerwise's format: plain arrays and JSON
         assert "W1" in archive.files
+
+
+def test_non_finite_or_non_numeric_regression_targets_are_refused_by_name():
+    X = np.arange(12.0).reshape(6, 2)
+    from layerwise.sklearn import NeuralNetRegressor
+
+    for Estimator in (MLPRegressor, NeuralNetRegressor):
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            Estimator().fit(X, np.array(["nan", "0.0", "1", "2", "3", "4"]))
+        with pytest.raises(ValueError, match="not numbers"):
+            Estimator().fit(X, np.array(["a", "0.0", "1", "2", "3", "4"]))

@@ -472,6 +472,13 @@ class _RegressorTargets:
     def _targets(self, y, first, incremental, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype.kind not in "f":  # y_numeric lets strings through ("1.5", "nan")
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"y has dtype {y.dtype} with values that are not numbers; expected real targets") from None
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity; expected finite targets")
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if first or not hasattr(self, "n_outputs_"):
             self.n_outputs_ = Y.shape[1]
