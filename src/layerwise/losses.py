@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Activation, register as register_activation
 
 
 def _clip(AL: np.ndarray) -> np.ndarray:
@@ -107,26 +106,6 @@ class MeanSquaredError(Loss):
     def dAL(self, AL, Y, w=None):
         d = AL - Y
         return d if w is None else d * w
-
-
-class Exp(Activation):
-    """exp(z), the output of counts and rates (Poisson regression); g'(z) = A. ``z`` is capped
-    at log(dtype max), so A stays finite.
-
-    Defined beside the Poisson deviance, the loss it serves, and registered as an activation.
-    """
-
-    name = "exp"
-
-    def _forward(self, Z, out):
-        A = np.minimum(Z, Z.dtype.type(np.log(np.finfo(Z.dtype).max) * (1 - 1e-6)), out=out)
-        return np.exp(A, out=A)
-
-    def _backward(self, dA, A, out):
-        return np.multiply(dA, A, out=out)
-
-
-register_activation(Exp)
 
 
 class PoissonDeviance(Loss):
