@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import layerwise as lw
 from layerwise import Model, Network, datasets
@@ -177,3 +179,25 @@ def _has_sklearn() -> bool:
     except ImportError:
         return False
     return True
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(["a", "b", "c", "extra1", "extra2"]), rows=st.integers(1, 30))
+def test_any_column_order_and_extra_columns_predict_the_same(pets, order, rows):
+    pd = pytest.importorskip("pandas")
+    model, X, _ = pets
+    columns = {"a": X[0, :rows], "b": X[1, :rows], "c": X[2, :rows], "extra1": np.zeros(rows), "extra2": ["s"] * rows}
+    frame = pd.DataFrame({name: columns[name] for name in order})
+    assert model.predict(frame).tolist() == model.predict(X[:, :rows])[0].tolist()
+    np.testing.assert_array_equal(model.predict_proba(frame), model.predict_proba(X[:, :rows]).T)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.tuples(st.integers(0, 5), st.integers(0, 5)) | st.tuples(st.integers(0, 5)))
+def test_arrays_of_the_wrong_shape_are_refused_with_a_value_error(pets, shape):
+    model, _, _ = pets
+    if len(shape) == 2 and shape[0] == 3 and shape[1] >= 1:
+        assert model.predict(np.ones(shape)).shape == (1, shape[1])
+    else:
+        with pytest.raises(ValueError):
+            model.predict(np.ones(shape))

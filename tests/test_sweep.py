@@ -249,7 +249,7 @@ def test_kfold_folds_partition_and_keep_class_proportions():
     assert all(int(data.Y[0, f].sum()) in (12, 13) for f in folds)
 
 
-def test_regression_with_standardisation_and_a_test_set():
+def test_regression_with_standardisation_and_a_test_set(tmp_path):
     pytest.importorskip("sklearn", reason="the diabetes data set comes from scikit-learn")
     cfg = {"sweep": {"strategy": "grid", "seed": 0}, "data": {"dataset": "diabetes", "test_size": 0.2, "standardize": True},
            "fixed": {"epochs": 60, "optimizer": "adam", "learning_rate": 0.01}, "space": {"hidden_units": [4, 8]}}  # fmt: skip
@@ -261,6 +261,8 @@ def test_regression_with_standardisation_and_a_test_set():
     _, test = datasets.train_test_split(loaded, test_size=0.2, seed=0)
     assert result.best_model.score(test.X, test.Y) == result.test_score
     np.testing.assert_array_equal(result.best_model.predict(test.X), result.best_model.network.predict(standardize.transform(test.X)))
+    io.save_model(result.best_model, tmp_path / "best.npz")  # and so does the file it is saved as
+    np.testing.assert_array_equal(io.load_model(tmp_path / "best.npz").predict(test.X), result.best_model.predict(test.X))
     with pytest.raises(ValueError, match="does not apply to a regression task"):
         run_sweep({**cfg, "sweep": {"strategy": "grid", "metric": "val_accuracy"}}, backend="sequential")
 

@@ -15,7 +15,7 @@ from . import _checks, metrics, tasks
 from .activations import Activation, get_activation
 from .blocks import model_backward, model_forward
 from .callbacks import Callback, EarlyStopping, History, PrintCost
-from .data.splits import split_indices
+from .data.splits import n_examples, split_indices
 from .initializers import get_initializer, initialize_parameters
 from .losses import DEFAULT_LOSS, Loss, get_loss, l2_cost
 from .optimizers import get_optimizer
@@ -292,9 +292,7 @@ class Network:
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
             raise ValueError(f"validation_split is {fraction!r}; expected a fraction in (0, 1)")
         m = X.shape[1]
-        n_val = round(fraction * m)
-        if not 1 <= n_val < m:
-            raise ValueError(f"validation_split={fraction} leaves no examples on one side of {m}")
+        n_val = n_examples(float(fraction), m, "validation_split")  # the count every split takes for this fraction
         labels = None if self.task == "regression" else self._labels(Y)
         val, _ = split_indices(m, [n_val], labels, self.rng)
         mask = np.zeros(m, dtype=bool)
