@@ -8,6 +8,7 @@ arrays, non-contiguous or read-only arrays) are converted, never refused, and ne
 
 from __future__ import annotations
 
+import json
 import numbers
 from typing import NoReturn
 
@@ -46,11 +47,20 @@ def check_positive_int(name: str, value, *, allow_none: bool = False) -> int | N
     return int(value)
 
 
-def check_positive_float(name: str, value, *, allow_zero: bool = False) -> float:
-    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+def to_float(name: str, value) -> float:
+    """``float(value)`` for a real number (bools refused); an integer too large for a float
+    (``10**400``) is a ``ValueError`` naming ``name``, not an ``OverflowError``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} is {_show(value)}; expected a number")
-    value = float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is {_show(value)}; expected a finite number (this one is too large for a float)") from None
+
+
+def check_positive_float(name: str, value, *, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    value = to_float(name, value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} is {value!r}; expected a finite number {bound}")
@@ -231,3 +241,41 @@ def explain_gradient(name: str, grad, expected_shape: tuple) -> NoReturn:
     """Raise the error for a gradient (``dZ``, ``dA``) that NumPy could not use: wrong kind or shape."""
     g = _as_numeric_array(name, grad)
     raise ValueError(f"{name} has shape {g.shape}; expected {tuple(expected_shape)}")
+
+
+# ---- JSON from outside: bounded before it is used ----------------------------------------------
+
+MAX_JSON_CONTAINERS = 100_000  # objects and arrays in one document
+
+
+def parse_json(text: str | bytes, what: str, *, max_bytes: int, max_depth: int, max_containers: int = MAX_JSON_CONTAINERS):
+    """JSON data from ``text``, refusing a document larger than ``max_bytes``, with more than
+    ``max_containers`` objects and arrays or nested deeper than ``max_depth``.
+
+    Memory stays a small multiple of ``max_bytes``: the containers are counted (from the
+    brackets, strings included, so the count can only be too high) before anything is parsed,
+    and a ``ValueError`` naming ``what`` says which limit was passed.
+    """
+    size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)
+    if size > max_bytes:
+        raise ValueError(f"{what} is {size} bytes; the limit is {max_bytes}")
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{what} is not UTF-8 text: {exc}") from None
+    if text.count("{") + text.count("[") > max_containers:
+        raise ValueError(f"{what} holds more than {max_containers} JSON objects and arrays")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{what} is nested more than {max_depth} levels deep") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} is not JSON: {exc}") from None
+    level, depth = [data], 0
+    while level := [c for c in level if isinstance(c, (dict, list))]:
+        depth += 1
+        if depth > max_depth:
+            raise ValueError(f"{what} is nested more than {max_depth} levels deep")
+        level = [v for c in level for v in (c.values() if isinstance(c, dict) else c)]
+    return data
