@@ -360,7 +360,7 @@ def parse_json(text: str | bytes, what: str, *, max_bytes: int, max_depth: int, 
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{what} is not UTF-8 text: {exc}") from None
+            raise ValueError(f"{what} is not UTF-8 JSON: {exc}") from None
     if text.count("{") + text.count("[") > max_containers:
         raise ValueError(f"{what} holds more than {max_containers} JSON objects and arrays")
     try:
@@ -368,7 +368,7 @@ def parse_json(text: str | bytes, what: str, *, max_bytes: int, max_depth: int, 
     except RecursionError:
         raise ValueError(f"{what} is nested more than {max_depth} levels deep") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{what} is not JSON: {exc}") from None
+        raise ValueError(f"{what} is not UTF-8 JSON: {exc}") from None
     level, depth = [data], 0
     while level := [c for c in level if isinstance(c, (dict, list))]:
         depth += 1

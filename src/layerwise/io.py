@@ -13,9 +13,12 @@ The file is a zip of ``.npy`` arrays (NumPy's own format, never pickles):
                   "class_names": [...], "feature_names": [...], "data": ..., "run": {...}},
      "history": {"costs": [...], "val_costs": [...], ...} or null}
 
-Loading checks the declared shape and dtype of every array from its ``.npy`` header before
-reading it, so memory is bounded by the architecture (itself bounded by ``max_parameters``),
-and refuses missing or extra arrays, unknown fields and unknown format versions.
+Loading (through ``_files.Archive``) checks the declared shape and dtype of every array from
+its ``.npy`` header, and that the file holds that much data, before reading it, and reads the
+parameters before building anything from them: memory is bounded by the file's size and the
+architecture (itself bounded by ``max_parameters``). Missing or extra arrays, unknown fields
+and unknown format versions are refused; the metadata is at most ``MAX_METADATA_BYTES`` of JSON
+nested at most ``MAX_JSON_DEPTH`` deep.
 Writes are atomic: a temporary file in the same folder, flushed, fsynced, then renamed.
 """
 
@@ -25,16 +28,13 @@ import contextlib
 import json
 import math
 import os
-import struct
 import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _files
 from .callbacks import Callback, History
 from .datasets import Standardizer
 from .network import Network
@@ -42,12 +42,10 @@ from .network import Network
 FORMAT = "layerwise-model"
 FORMAT_VERSION = 1
 METADATA_KEY = "metadata"
-MAX_METADATA_BYTES = 64 * 2**20
-MAX_PARAMETERS = 2**28  # 2 GiB of float64; load_model(max_parameters=...) raises or lowers it
-#: What zipfile and zlib raise for a damaged or hostile archive (flipped bytes in its headers
-#: can claim unknown compression methods, encryption or zip versions).
-DAMAGED_ARCHIVE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError,
-                   zlib.error, struct.error, UnicodeDecodeError, OverflowError)  # fmt: skip
+MAX_METADATA_BYTES = 16 * 2**20  # JSON parsed from it takes at most about 12x that (containers are counted)
+MAX_JSON_DEPTH = 32
+MAX_PARAMETERS = _checks.MAX_PARAMETERS  # 2 GiB of float64; load_model(max_parameters=...) raises or lowers it
+DAMAGED_ARCHIVE = _files.DAMAGED
 
 _DOCUMENT_KEYS = {"format", "format_version", "library_version", "config", "metadata", "history"}
 _CONFIG_KEYS = {"layer_dims", "activations", "loss", "init", "seed", "dtype"}
@@ -126,43 +124,13 @@ def load_model(path, *, max_parameters: int = MAX_PARAMETERS) -> Network:
     Raises ``ValueError`` (naming the file and the problem) for anything but a well-formed
     layerwise model file, and for architectures with more than ``max_parameters`` numbers.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file")
-    with _open_archive(path, "model file") as archive:
-        try:
-            return _read(path, archive, max_parameters)
-        except DAMAGED_ARCHIVE as exc:
-            raise ValueError(f"{path}: damaged model file: {exc}") from None
+    with _files.Archive(path, "model file") as archive:
+        return _read(archive, max_parameters)
 
 
-def _open_archive(path: Path, what: str):
-    """``np.load(path, allow_pickle=False)`` of a zip archive of arrays, or a ``ValueError`` naming ``what``."""
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, *DAMAGED_ARCHIVE) as exc:
-        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive): {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive)")
-    return archive
-
-
-def _read_document(path: Path, archive, what: str) -> tuple[set[str], object]:
-    """The archive's member names and its parsed JSON metadata, after checking the members are plain arrays."""
-    members = archive.zip.namelist()
-    if len(set(members)) != len(members) or not all(name.endswith(".npy") for name in members):
-        raise ValueError(f"{path}: the archive must hold distinct .npy arrays only; it has {members[:10]}")
-    names = set(archive.files)
-    if METADATA_KEY not in names:
-        raise ValueError(f"{path}: no {METADATA_KEY!r} array; not a layerwise {what} (arrays: {sorted(names)[:10]})")
-    _check_header(path, archive, METADATA_KEY, lambda shape: len(shape) == 1 and shape[0] <= MAX_METADATA_BYTES,
-                  f"a 1-D uint8 array of at most {MAX_METADATA_BYTES} bytes", "u", 1)  # fmt: skip
-    try:
-        return names, json.loads(archive[METADATA_KEY].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path}: the metadata is not UTF-8 JSON: {exc}") from None
+def _read_document(archive: _files.Archive) -> tuple[set[str], object]:
+    """The archive's array names and its JSON metadata, bounded."""
+    return set(archive.keys), archive.read_json(METADATA_KEY, max_bytes=MAX_METADATA_BYTES, max_depth=MAX_JSON_DEPTH)
 
 
 def _parameter_shapes(path: Path, dims: list[int], max_parameters: int) -> dict[str, tuple[int, int]]:
@@ -177,12 +145,17 @@ def _parameter_shapes(path: Path, dims: list[int], max_parameters: int) -> dict[
     return shapes
 
 
-def _build_network(path: Path, archive, config: dict, shapes: dict, metadata: dict, history: History) -> Network:
-    """The network described by ``config`` with the (already checked) arrays of ``archive``."""
+def _read_parameters(archive: _files.Archive, dtype: str, shapes: dict) -> dict[str, np.ndarray]:
+    """Every array of ``shapes`` (checked from its header, then read), before anything is built from them."""
+    return {key: archive.read(key, kinds="f", dtype=dtype, shape=shape, max_bytes=math.prod(shape) * 8) for key, shape in shapes.items()}
+
+
+def _build_network(path: Path, config: dict, parameters: dict, metadata: dict, history: History) -> Network:
+    """The network described by ``config`` with the (already read) ``parameters``."""
     try:
         net = Network(config["layer_dims"], activations=config["activations"], loss=config["loss"], init=config["init"],
                       seed=config["seed"], dtype=config["dtype"])  # fmt: skip
-        net.set_parameters({key: archive[key] for key in shapes})
+        net.set_parameters(parameters)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{path}: {exc}") from None
     net.metadata = metadata
@@ -190,8 +163,9 @@ def _build_network(path: Path, archive, config: dict, shapes: dict, metadata: di
     return net
 
 
-def _read(path: Path, archive, max_parameters: int) -> Network:
-    names, doc = _read_document(path, archive, "model file")
+def _read(archive: _files.Archive, max_parameters: int) -> Network:
+    path = archive.path
+    names, doc = _read_document(archive)
     try:
         config, metadata, history = _parse_document(doc)
     except ValueError as exc:
@@ -202,28 +176,7 @@ def _read(path: Path, archive, max_parameters: int) -> Network:
     missing, extra = sorted(set(shapes) - names), sorted(names - set(shapes) - {METADATA_KEY})
     if missing or extra:
         raise ValueError(f"{path}: arrays do not match the architecture {dims}: missing {missing}, unexpected {extra}")
-    itemsize = np.dtype(config["dtype"]).itemsize
-    for key, shape in shapes.items():
-        _check_header(path, archive, key, lambda s, shape=shape: s == shape, f"shape {shape}", "f", itemsize)
-    return _build_network(path, archive, config, shapes, metadata, history)
-
-
-def _check_header(path: Path, archive, key: str, shape_ok, expected: str, kind: str, itemsize: int) -> None:
-    """Check the declared shape and dtype of ``key`` from its ``.npy`` header, without reading the data,
-    and that the member holds exactly that much data (so nothing bigger is ever decompressed)."""
-    with archive.zip.open(f"{key}.npy") as fp:
-        try:
-            version = np.lib.format.read_magic(fp)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read_header(fp)
-        except ValueError as exc:
-            raise ValueError(f"{path}: array {key!r} has a bad .npy header: {exc}") from None
-        header_size = fp.tell()
-    if dtype.kind != kind or dtype.itemsize != itemsize or dtype.hasobject or not shape_ok(shape):
-        raise ValueError(f"{path}: array {key!r} is {dtype} with shape {shape}; expected {np.dtype(f'{kind}{itemsize}')} {expected}")
-    data_size = archive.zip.getinfo(f"{key}.npy").file_size - header_size
-    if data_size != math.prod(shape) * itemsize:
-        raise ValueError(f"{path}: array {key!r} declares shape {shape} but its member holds {data_size} bytes of data")
+    return _build_network(path, config, _read_parameters(archive, config["dtype"], shapes), metadata, history)
 
 
 # ---- the metadata document, parsed strictly ---------------------------------------------------
@@ -278,7 +231,7 @@ def _parse_document(doc) -> tuple[dict, dict, History | None]:
         _require(isinstance(config[key], str), f"config.{key} must be a string")
     seed = config["seed"]
     _require(seed is None or _is_int(seed) and seed >= 0, f"config.seed is {seed!r}; expected a non-negative integer or null")
-    _require(config["dtype"] in _checks.FLOAT_DTYPES, f"config.dtype is {config['dtype']!r}; expected one of {sorted(_checks.FLOAT_DTYPES)}")
+    _require(isinstance(config["dtype"], str) and config["dtype"] in _checks.FLOAT_DTYPES, f"config.dtype is {config['dtype']!r}; expected one of {sorted(_checks.FLOAT_DTYPES)}")
 
     metadata = doc["metadata"]
     _require(isinstance(metadata, dict), "metadata must be an object")
@@ -305,7 +258,7 @@ def _parse_document(doc) -> tuple[dict, dict, History | None]:
         for key in ("costs", "val_costs", "val_metrics", "learning_rates"):
             _number_list(f"history.{key}", history[key])
         _require(isinstance(history["metric"], str) and isinstance(history["message"], str), "history.metric and history.message must be strings")
-        _require(history["status"] in _HISTORY_STATUSES, f"history.status is {history['status']!r}; expected one of {sorted(_HISTORY_STATUSES)}")
+        _require(isinstance(history["status"], str) and history["status"] in _HISTORY_STATUSES, f"history.status is {history['status']!r}; expected one of {sorted(_HISTORY_STATUSES)}")
         best = history["best_epoch"]
         _require(best is None or _is_int(best) and best >= 0, f"history.best_epoch is {best!r}; expected a non-negative integer or null")
         history = History.from_dict(history)
@@ -409,17 +362,15 @@ def load_checkpoint(directory, *, max_parameters: int = MAX_PARAMETERS, max_exam
     path = Path(directory)
     if path.is_dir():
         path = path / CHECKPOINT_FILE
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no checkpoint here (layerwise train writes one on Ctrl-C and with --checkpoint-every)")
-    with _open_archive(path, "checkpoint") as archive:
-        try:
-            return _read_checkpoint(path, archive, max_parameters, max_examples)
-        except DAMAGED_ARCHIVE as exc:
-            raise ValueError(f"{path}: damaged checkpoint: {exc}") from None
+    with _files.Archive(path, "checkpoint") as archive:
+        return _read_checkpoint(archive, max_parameters, max_examples)
 
 
-def _read_checkpoint(path: Path, archive, max_parameters: int, max_examples: int) -> TrainingCheckpoint:
-    names, doc = _read_document(path, archive, "checkpoint")
+def _read_checkpoint(archive: _files.Archive, max_parameters: int, max_examples: int) -> TrainingCheckpoint:
+    path = archive.path
+    names, doc = _read_document(archive)
     try:
         config, metadata, history, trainer = _parse_checkpoint_document(doc, max_examples)
     except ValueError as exc:
@@ -439,22 +390,21 @@ def _read_checkpoint(path: Path, archive, max_parameters: int, max_examples: int
     missing, extra = sorted(set(expected) - names), sorted(names - set(expected) - {METADATA_KEY})
     if missing or extra:
         raise ValueError(f"{path}: arrays do not match the checkpoint's description: missing {missing}, unexpected {extra[:10]}")
-    itemsize = np.dtype(config["dtype"]).itemsize
-    for key, shape in expected.items():
-        kind, size = ("i", 8) if key == "perm" else ("f", itemsize)
-        _check_header(path, archive, key, lambda s, shape=shape: s == shape, f"shape {shape}", kind, size)
-    net = _build_network(path, archive, config, shapes, metadata, history)
+    arrays = _read_parameters(archive, config["dtype"], {key: shape for key, shape in expected.items() if key != "perm"})
+    if "perm" in expected:
+        arrays["perm"] = archive.read("perm", kinds="i", dtype=np.int64, shape=expected["perm"], max_bytes=8 * max_examples)
+    net = _build_network(path, config, {key: arrays[key] for key in shapes}, metadata, history)
     optimizer = {"t": trainer["optimizer"]["t"], "epoch": trainer["optimizer"]["epoch"]}
     for slot, keys in trainer["optimizer"]["slots"].items():
         for key in keys:
-            value = np.array(archive[f"optimizer.{slot}.{key}"], dtype=net.dtype, order="C")
+            value = np.array(arrays[f"optimizer.{slot}.{key}"], dtype=net.dtype, order="C")
             if not np.isfinite(value).all():
                 raise ValueError(f"{path}: optimizer state {slot}/{key} contains NaN or infinity")
             optimizer[f"{slot}/{key}"] = value
     if position is not None:
         perm = None
         if position["perm"]:
-            perm = np.array(archive["perm"])
+            perm = np.array(arrays["perm"])
             if not np.array_equal(np.sort(perm), np.arange(position["m"])):
                 raise ValueError(f"{path}: 'perm' is not a permutation of the {position['m']} examples")
         position = {**position, "perm": perm}
@@ -480,16 +430,18 @@ def _parse_checkpoint_document(doc, max_examples: int) -> tuple[dict, dict, Hist
     _check_keys("trainer", trainer, {"optimizer", "rng", "iteration", "position"})
     opt = trainer["optimizer"]
     _check_keys("trainer.optimizer", opt, {"name", "t", "epoch", "slots"})
-    _require(opt["name"] in OPTIMIZERS, f"trainer.optimizer.name is {opt['name']!r}; expected one of {sorted(OPTIMIZERS)}")
+    _require(isinstance(opt["name"], str) and opt["name"] in OPTIMIZERS, f"trainer.optimizer.name is {opt['name']!r}; expected one of {sorted(OPTIMIZERS)}")
     for key in ("t", "epoch"):
-        _require(_is_int(opt[key]) and opt[key] >= 0, f"trainer.optimizer.{key} is {opt[key]!r}; expected an integer >= 0")
+        _require(_is_int(opt[key]) and 0 <= opt[key] <= _checks.MAX_COUNT,
+                 f"trainer.optimizer.{key} is {_checks._show(opt[key])}; expected an integer in [0, {_checks.MAX_COUNT}]")  # fmt: skip
     slots = opt["slots"]
     _require(isinstance(slots, dict) and all(isinstance(s, str) and s.isidentifier() for s in slots),
              "trainer.optimizer.slots must map slot names to lists of parameter names")  # fmt: skip
     for slot, keys in slots.items():
         _string_list(f"trainer.optimizer.slots.{slot}", keys)
         _require(len(set(keys)) == len(keys), f"trainer.optimizer.slots.{slot} repeats a parameter")
-    _require(_is_int(trainer["iteration"]) and trainer["iteration"] >= 0, "trainer.iteration must be an integer >= 0")
+    _require(_is_int(trainer["iteration"]) and 0 <= trainer["iteration"] <= _checks.MAX_COUNT,
+             f"trainer.iteration must be an integer in [0, {_checks.MAX_COUNT}]")  # fmt: skip
     try:  # the generator's own check of its state, on a throwaway generator of the same kind
         np.random.default_rng().bit_generator.state = trainer["rng"]
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
