@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import io, tasks
+from .. import _checks, io, tasks
 from ..callbacks import DivergenceError, ProgressBar
 from ..model import Model
 from ..network import Network
@@ -62,6 +62,10 @@ def _build_model(s: dict, parts: dict) -> Model:
         raise ValueError(f"the training examples of {s['data']!r} are all of one class ({only!r}); a classifier needs at least 2")
     n_y = len(classes) if output == "softmax" else 1 if output == "sigmoid" else train.Y.shape[0]
     init = s["init"] or ("xavier" if s["hidden"] in ("tanh", "sigmoid") else "he")
+    try:  # before anything is allocated, in the option's own name
+        _checks.check_layer_dims([train.n_x, *s["layers"], n_y])
+    except ValueError as exc:
+        raise ValueError(f"{flag('layers')} {','.join(map(str, s['layers']))}: {exc}") from None
     net = Network([train.n_x, *s["layers"], n_y], hidden=s["hidden"], output=output, init=init, seed=s["seed"], dtype=s["dtype"])
     run = {**{k: v for k, v in s.items() if k not in ("out", "quiet", "print_every", "plots")}, "init": init, "output": output}
     return Model(net, features=train.feature_names, pipeline=build_pipeline(standardize=s["standardize"]),

@@ -157,12 +157,23 @@ def read_csv(source: str | os.PathLike[str], delimiter: str = ",") -> Table:
     """The CSV file ``source`` (``"-"``: standard input) with a header row, one example per row."""
     if os.fspath(source) == "-":
         return _read_csv(io.StringIO(sys.stdin.read()), "<stdin>", delimiter)
-    with open(source, newline="") as f:
+    with open(source, newline="", encoding="utf-8-sig") as f:
         return _read_csv(f, os.fspath(source), delimiter)
 
 
 def _read_csv(f, path: str, delimiter: str) -> Table:
+    """The Table of the open CSV ``f``; undecodable text and the csv module's errors name ``path`` and the row."""
     reader = csv.reader(f, delimiter=delimiter)
+    try:
+        return _read_rows(reader, path)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} after row {reader.line_num}); "
+                         f"save it as UTF-8") from None  # fmt: skip
+    except csv.Error as exc:
+        raise ValueError(f"{path}: row {reader.line_num}: {exc}") from None
+
+
+def _read_rows(reader, path: str) -> Table:
     header = next(reader, None)
     if header is None:
         raise ValueError(f"{path} is empty; a header row of column names is needed")
@@ -199,6 +210,8 @@ def load_csv(
     table = read_csv(path, delimiter)
     col = table.index(label, "column" if isinstance(label, str) else "label")
     feature_names = table.names[:col] + table.names[col + 1 :]
+    if not feature_names:
+        raise ValueError(f"{table.source} has no feature columns: its one column {table.names[col]!r} is the label")
     X = numeric_features(table, [j for j in range(len(table.names)) if j != col])
     y = table.column(col)
     if y.dtype.kind == "f" and not np.isfinite(y).all():
