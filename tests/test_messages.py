@@ -160,3 +160,20 @@ def test_a_nan_in_a_models_preprocessing_is_blamed_on_the_model_file(tmp_path):
             z.writestr(name, data)
     with pytest.raises(ValueError, match=r"nan.npz: .*standardize: mean .*expected finite"):
         lw.load(tmp_path / "nan.npz")
+
+
+BIG = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [("--learning-rate", "1e400", "too large for a float"), ("--learning-rate", BIG, "too large for a float"),
+     ("--lambd", BIG, "too large"), ("--keep-prob", BIG, "too large"), ("--validation-split", "nan", "not a finite number"),
+     ("--iterations", BIG, "is not an integer in [1, 9007199254740992]"), ("--batch-size", BIG, "not an integer in"),
+     ("--print-every", BIG, "not an integer in"), ("--checkpoint-every", BIG, "not an integer in"),
+     ("--early-stopping", BIG, "not an integer in"), ("--seed", BIG, "seed")],
+    ids=lambda v: v[:12],
+)  # fmt: skip
+def test_numbers_too_large_for_the_command_line_name_the_option(tmp_path, capsys, option, value, words):
+    one_line_error(capsys, ["train", "--data", "planar", "--out", str(tmp_path / "o"), option, value, *TRAIN], words)
+    assert not (tmp_path / "o").exists() or not (tmp_path / "o" / "model.npz").exists()

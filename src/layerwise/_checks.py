@@ -9,6 +9,7 @@ arrays, non-contiguous or read-only arrays) are converted, never refused, and ne
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from collections.abc import Sequence
 from typing import NoReturn
@@ -47,20 +48,27 @@ def parse_int(value, minimum: int) -> int:
             value = int(value)
         except ValueError:
             raise ValueError(f"{value!r} is not an integer") from None
-    if not is_int(value) or value < minimum:
-        raise ValueError(f"{_show(value)} is not an integer >= {minimum}")
+    if not is_int(value) or not minimum <= value <= MAX_COUNT:
+        raise ValueError(f"{_show(value)} is not an integer in [{minimum}, {MAX_COUNT}]")
     return int(value)
 
 
 def parse_real(value, low: float, high: float, low_open: bool, high_open: bool) -> float:
     """A finite number in the interval ``low .. high`` (open or closed at each end), from a number or its text."""
+    given = value
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a number") from None
+    if is_real(value):
+        try:
+            value = float(value)
+        except OverflowError:  # an integer past any float, 10**400
+            value = math.inf
     if not is_real(value) or not np.isfinite(value):
-        raise ValueError(f"{_show(value)} is not a finite number")
+        too_large = not (isinstance(given, float) or isinstance(given, str) and any(w in given.lower() for w in ("inf", "nan")))
+        raise ValueError(f"{_show(given)} is {'too large for a float' if too_large else 'not a finite number'}")
     if value < low or value > high or (low_open and value == low) or (high_open and value == high):
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ValueError(f"{_show(value)} is not in {interval}")
