@@ -360,3 +360,42 @@ def test_the_good_files_load(good_files):
 if __name__ == "__main__":  # the worker: FOLDER KIND SEED...
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src")) if not os.environ.get("PYTHONPATH") else None
     work(Path(sys.argv[1]), sys.argv[2], [int(s) for s in sys.argv[3:]])
+
+
+def _with_metadata(data: bytes, edit) -> bytes:
+    """The archive ``data`` with its metadata document replaced by ``edit(doc)`` (a dict or JSON text)."""
+    members = members_of(data)
+    i = next(k for k, (name, _) in enumerate(members) if name == "metadata.npy")
+    doc = json.loads(np.load(bytesio.BytesIO(members[i][1]), allow_pickle=False).tobytes())
+    new = edit(doc)
+    text = new if isinstance(new, str) else json.dumps(doc)
+    members[i] = ("metadata.npy", npy(np.frombuffer(text.encode(), dtype=np.uint8)))
+    return zip_bytes(members, zipfile.ZIP_DEFLATED)
+
+
+def test_the_attacks_examples_are_refused_by_name_in_bounded_memory(good_files, tmp_path):
+    """The cases the attack on the previous version reported, each refused with a ValueError
+    naming the file and the field while allocating at most a few MiB."""
+    from test_hostile_files import refused  # a ValueError matching, in bounded memory (tracemalloc)
+
+    import layerwise as lw
+    from layerwise import io
+
+    folder, files = good_files
+    model, checkpoint = files["model"].read_bytes(), files["checkpoint"].read_bytes()
+
+    def network_doc(doc):
+        return doc["network"] if "network" in doc else doc["model"]["network"]
+
+    cases = {
+        "forged.npz": (lw.load, forged_architecture(members_of(model)), "claims .* stored bytes in a file of"),
+        "bomb.npz": (lw.load, _with_metadata(model, lambda d: "[" + ",".join(["{}"] * 2 * 10**6) + "]"), "more than 100000 JSON objects"),
+        "deep.npz": (lw.load, _with_metadata(model, lambda d: "[" * 100_000 + "]" * 100_000), "nested more than 32 levels"),
+        "list.npz": (lw.load, _with_metadata(model, lambda d: network_doc(d).update(dtype=["float64"])), "dtype"),
+        "step.npz": (io.load_checkpoint, _with_metadata(checkpoint, lambda d: d["trainer"]["optimizer"].update(t=10**400)),
+                     r"trainer.optimizer.t is 1000.*expected an integer in \[0, 9007199254740992\]"),
+    }  # fmt: skip
+    for name, (load, data, match) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert name in refused(path, match, load=load, peak_mib=64)
