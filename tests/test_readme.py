@@ -148,7 +148,7 @@ AFTER = {
     "datasets.planar()                      # the course's flower": _planar,
     "from layerwise.blocks import model_forward": _blocks,
     "digits = datasets.digits()": _digits,
-    "from sklearn.datasets import load_breast_cancer": _breast_cancer,
+    "X_new = X[:5]": _breast_cancer,
     "from layerwise.sweep import load_config, run_sweep": _sweep,
     "from dask.distributed import Client": _dask,
 }
