@@ -143,7 +143,8 @@ def test_multiclass_and_regression_targets(Y):
     numeric = a.dtype.kind in "biuf" and np.isfinite(a.astype(float)).all()  # bools count as 0 and 1
     soft = lw.Network([2, 3], output="softmax", seed=0)
     labels_ok = numeric and a.shape == (1, 3) and np.isin(a.astype(float), (0, 1, 2)).all()
-    if labels_ok or numeric and a.shape == (3, 3):  # class indices, or one-hot / probability columns
+    columns_ok = numeric and a.shape == (3, 3) and (a >= 0).all() and np.allclose(a.astype(float).sum(axis=0), 1)
+    if labels_ok or columns_ok:  # class indices, or one-hot / probability columns
         soft.fit(X, Y, epochs=1)
     else:
         refused(lambda: soft.fit(X, Y, epochs=1), "Y")

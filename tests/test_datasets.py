@@ -184,7 +184,7 @@ def test_load_hdf5_flattens_images_and_names_classes(tmp_path):
     assert ds.class_names == ["cat", "dog"] and ds.Y.tolist() == [[1, 0, 1, 0, 0]]
     with pytest.raises(ValueError, match=r"'images'.*\(5, 2, 3\).*'short'.*\(4,\)"):
         datasets.load_hdf5(path, "images", "short")
-    with pytest.raises(KeyError, match="images"):
+    with pytest.raises(ValueError, match="no dataset .X. .x_key.*images"):
         datasets.load_hdf5(path, "X", "labels")
 
 

@@ -377,5 +377,5 @@ def test_hdf5_files_that_do_not_fit_name_the_dataset(tmp_path):
         datasets.load_hdf5(path, "S", "y")
     with pytest.raises(ValueError, match="'N'.*NaN"):
         datasets.load_hdf5(path, "N", "y")
-    with pytest.raises(KeyError, match="no dataset 'Z'"):
+    with pytest.raises(ValueError, match="no dataset 'Z'"):
         datasets.load_hdf5(path, "Z", "y")

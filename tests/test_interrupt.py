@@ -214,19 +214,29 @@ def test_interrupted_cli_run_resumes_to_the_same_model(tmp_path, sig, args):
     assert metrics["status"] == "completed" and metrics["iterations"] == int(args[1])
 
 
-def test_resume_checks_its_arguments(tmp_path, capsys):
-    assert train(tmp_path / "a", "--iterations", "5", "--checkpoint-every", "5") == 0
+def test_resume_checks_its_arguments(tmp_path, capsys, monkeypatch):
+    save = io.Checkpoint.on_epoch_end
+
+    def ctrl_c_after_the_5th(self, trainer, epoch, logs):  # a Ctrl-C at a known point
+        save(self, trainer, epoch, logs)
+        if epoch + 1 == 5:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(io.Checkpoint, "on_epoch_end", ctrl_c_after_the_5th)
+    assert train(tmp_path / "a", "--iterations", "6") == 130
+    monkeypatch.undo()
     capsys.readouterr()
     assert cli.main(["train", "--resume", str(tmp_path / "a"), "--hidden", "relu"]) == 2
     assert "--hidden cannot change" in capsys.readouterr().err
-    assert cli.main(["train", "--resume", str(tmp_path / "a")]) == 2
-    assert "pass --iterations" in capsys.readouterr().err
     assert cli.main(["train", "--resume", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no checkpoint" in err
+    assert err.count("\n") == 1 and "no such run folder" in err
     assert cli.main(["train", "--resume", str(tmp_path / "a"), "--iterations", "8", "--quiet", "--no-plots"]) == 0
     assert len(io.load_model(tmp_path / "a" / "model.npz").history_.costs) == 8
     assert io.load_model(tmp_path / "a" / "model.npz").info["run"]["iterations"] == 8
+    assert not (tmp_path / "a" / io.CHECKPOINT_FILE).exists()  # a finished run keeps no checkpoint
+    assert cli.main(["train", "--resume", str(tmp_path / "a")]) == 2
+    assert "no checkpoint here" in capsys.readouterr().err
     net = lw.Network([2, 3, 1], seed=0)
     net.fit(np.ones((2, 4)), [[0, 1, 0, 1]], epochs=2, callbacks=[io.Checkpoint(tmp_path / "api", every=1)])
     capsys.readouterr()
@@ -244,7 +254,7 @@ def check_run_folder(out: Path) -> set[str]:
     real = set()
     for path in out.iterdir() if out.exists() else ():
         name = path.name
-        if TEMP_FILE.match(name):
+        if TEMP_FILE.match(name) or name == io.LOCK_FILE:
             continue
         real.add(name)
         if name == "model.npz":

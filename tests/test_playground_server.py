@@ -33,16 +33,17 @@ from layerwise.playground.session import GRID, MAX_CURVE_POINTS, THUMB, Session,
 
 SHALLOW = {"dataset": "planar", "layers": [4], "activations": ["tanh"]}
 UPLOAD_LIMIT = 4096
+WS = "ws://127.0.0.1:8000/ws"  # the TestClient names the host "testserver" unless told
 
 
 @pytest.fixture
 def app():
-    return create_app(max_upload_bytes=UPLOAD_LIMIT, fps=50)
+    return create_app(port=8000, max_upload_bytes=UPLOAD_LIMIT, fps=50)
 
 
 @pytest.fixture
 def client(app):
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         yield c
 
 
@@ -92,7 +93,7 @@ def test_page_static_files_and_options(client):
 
 
 def test_stream_sends_data_then_frames_that_train(client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         data, frame = connect(ws, {**SHALLOW, "speed": 0})
         assert data["layer_dims"] == [2, 4, 1] and data["activations"] == ["tanh", "sigmoid"]
         assert data["loss"] == "binary_crossentropy"
@@ -124,7 +125,7 @@ def test_stream_sends_data_then_frames_that_train(client):
 
 
 def test_training_reaches_the_course_accuracy_on_planar(client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         connect(ws, {**SHALLOW, "speed": 0})
         ws.send_json({"type": "play"})
         frame = receive(ws, "frame")
@@ -152,7 +153,7 @@ def test_chunks_train_exactly_like_one_fit():
 
 
 def test_training_settings_apply_without_a_reset_and_keep_the_optimizer_state(client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         connect(ws)
         for _ in range(3):
             ws.send_json({"type": "step"})
@@ -170,7 +171,7 @@ def test_training_settings_apply_without_a_reset_and_keep_the_optimizer_state(cl
 
 
 def test_multiclass_data_gets_a_softmax_output(client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         data, frame = connect(ws, {"dataset": "spiral", "layers": [8], "activations": ["relu"]})
     assert data["layer_dims"] == [2, 8, 3] and data["activations"][-1] == "softmax"
     assert data["loss"] == "categorical_crossentropy" and data["classes"] == ["0", "1", "2"]
@@ -199,7 +200,7 @@ def test_multiclass_data_gets_a_softmax_output(client):
     ],
 )
 def test_impossible_settings_get_a_message_and_the_session_goes_on(client, config, expected):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         ws.receive_json()
         ws.send_json({"type": "config", "config": config})
         error = ws.receive_json()
@@ -210,7 +211,7 @@ def test_impossible_settings_get_a_message_and_the_session_goes_on(client, confi
 
 
 def test_bad_messages_get_a_message(client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         ws.receive_json()
         ws.send_json({"type": "play"})
         assert "no valid settings yet" in ws.receive_json()["message"]
@@ -224,7 +225,7 @@ def test_bad_messages_get_a_message(client):
 def test_divergence_stops_training_with_the_reason(client):
     config = {"dataset": "blobs", "optimizer": "gd", "learning_rate": 10, "batch_size": None, "init": "he",
               "layers": [8] * 6, "activations": ["linear"] * 6, "speed": 0}  # fmt: skip
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         connect(ws, config)
         ws.send_json({"type": "play"})
         frame = receive(ws, "frame")
@@ -256,7 +257,7 @@ def test_cost_curves_stay_short_however_long_training_runs():
 
 
 def test_tabs_train_independently(app, client):
-    with client.websocket_connect("/ws") as one, client.websocket_connect("/ws") as two:
+    with client.websocket_connect(WS) as one, client.websocket_connect(WS) as two:
         data_one, _ = connect(one)
         data_two, _ = connect(two, {"dataset": "moons", "layers": [2], "activations": ["relu"]})
         assert data_one["session"] != data_two["session"]
@@ -271,16 +272,16 @@ def test_tabs_train_independently(app, client):
 
 def test_other_sites_cannot_use_the_playground(client):
     with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/ws", headers={"Origin": "https://elsewhere.example"}) as ws:
+        with client.websocket_connect(WS, headers={"Origin": "https://elsewhere.example"}) as ws:
             ws.receive_json()
     reply = client.post("/api/upload", content=three_classes_csv(), headers={"Origin": "https://elsewhere.example"})
     assert reply.status_code == 403
-    with client.websocket_connect("/ws", headers={"Origin": "http://testserver"}) as ws:
+    with client.websocket_connect(WS, headers={"Origin": "http://127.0.0.1:8000"}) as ws:
         assert ws.receive_json()["type"] == "hello"
 
 
 def test_a_closed_tab_stops_its_training(app, client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         data, _ = connect(ws, {**SHALLOW, "speed": 0})
         session = app.state.playground.sessions[data["session"]]
         ws.send_json({"type": "play"})
@@ -299,7 +300,7 @@ def test_a_closed_tab_stops_its_training(app, client):
 
 def test_download_gives_the_cli_model_file(client, tmp_path):
     io = pytest.importorskip("layerwise.io", reason="model files are written by layerwise.io")
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         hello = ws.receive_json()
         early = client.get(f"/api/sessions/{hello['session']}/model")
         assert early.status_code == 409 and "no valid settings" in early.json()["error"]
@@ -339,7 +340,7 @@ def test_an_uploaded_csv_trains_with_its_class_names(client):
     assert reply.status_code == 200, reply.text
     info = reply.json()
     assert info["id"].startswith("upload:") and info["m"] == 60 and info["classes"] == ["cat", "dog", "eel"]
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         data, frame = connect(ws, {"dataset": info["id"], "layers": [3], "activations": ["tanh"], "standardize": True})
     assert data["layer_dims"] == [2, 3, 3] and data["classes"] == ["cat", "dog", "eel"]
     assert data["feature_names"] == ["width", "height"] and data["name"] == "animals.csv"

@@ -45,18 +45,21 @@ class History:
     def from_dict(cls, d: dict) -> History:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
-    def write_csv(self, path) -> None:
-        """``iteration, cost, val_cost, val_<metric>, learning_rate``; empty cells where not measured."""
+    def write_csv(self, file) -> None:
+        """``iteration, cost, val_cost, val_<metric>, learning_rate`` to a path or an open text
+        file (e.g. ``io.atomic_write``'s); empty cells where not measured."""
+        if not hasattr(file, "write"):
+            with open(file, "w", newline="") as f:
+                return self.write_csv(f)
         n = len(self.costs)
 
         def col(values: list, i: int):
             return values[i] if i < len(values) else ""
 
-        with open(path, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["iteration", "cost", "val_cost", f"val_{self.metric or 'metric'}", "learning_rate"])
-            for i in range(n):
-                w.writerow([i, self.costs[i], col(self.val_costs, i), col(self.val_metrics, i), col(self.learning_rates, i)])
+        w = csv.writer(file)
+        w.writerow(["iteration", "cost", "val_cost", f"val_{self.metric or 'metric'}", "learning_rate"])
+        for i in range(n):
+            w.writerow([i, self.costs[i], col(self.val_costs, i), col(self.val_metrics, i), col(self.learning_rates, i)])
 
 
 class Callback:

@@ -50,7 +50,7 @@ class Network:
         seed: int | None = None,
         dtype="float64",
     ):
-        self.layer_dims = _check_layer_dims(layer_dims)
+        self.layer_dims = _checks.check_layer_dims(layer_dims)
         L = len(self.layer_dims) - 1
         if activations is None:
             activations = [hidden] * (L - 1) + [output]
@@ -141,7 +141,7 @@ class Network:
                 if not np.all((labels >= 0) & (labels < self.n_y) & (labels == np.round(labels))):
                     raise ValueError(f"{name} has labels outside 0..{self.n_y - 1}; expected class indices for {self.n_y} output units")
                 return one_hot(labels, self.n_y, self.dtype)
-        return _checks.check_Y(Y, m, self.n_y, self.dtype, binary=self.task == "binary", name=name)
+        return _checks.check_Y(Y, m, self.n_y, self.dtype, task=self.task, name=name)
 
     def forward(self, X, _checked: bool = False) -> tuple[np.ndarray, list]:
         """``AL: (n_y, m)`` and the per-layer caches, for ``X: (n_x, m)``."""
@@ -152,13 +152,13 @@ class Network:
 
     def cost(self, AL: np.ndarray, Y, lambd: float = 0.0) -> float:
         """J for the output ``AL: (n_y, m)``, plus the L2 term when ``lambd > 0``."""
-        AL = _checks.check_output("AL", AL, self.n_y)
+        AL = _checks.check_output("AL", AL, self.n_y, self.task)
         Y = self.check_Y(Y, AL.shape[1])
         return self.loss.cost(AL, Y) + l2_cost(self.parameters, lambd, AL.shape[1])
 
     def backward(self, AL: np.ndarray, Y, caches: list, lambd: float = 0.0, return_dA: bool = False) -> dict[str, np.ndarray]:
         """``grads`` with ``dW1, db1, ..., dWL, dbL`` (and ``dA0..`` with ``return_dA``)."""
-        AL = _checks.check_output("AL", AL, self.n_y)
+        AL = _checks.check_output("AL", AL, self.n_y, self.task)
         Y = self.check_Y(Y, AL.shape[1])
         return model_backward(AL, Y, caches, self.activations, self.loss, lambd=lambd, return_dA=return_dA)
 
@@ -261,7 +261,7 @@ class Network:
             raise ValueError(f"keep_prob has {len(probs)} values; expected one per hidden layer ({n_hidden})")
         for p in probs:
             if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 < p <= 1:
-                raise ValueError(f"keep_prob is {p!r}; expected a probability in (0, 1]")
+                raise ValueError(f"keep_prob is {_checks._show(p)}; expected a probability in (0, 1]")
         return [float(p) for p in probs] if probs and min(probs) < 1 else None
 
     def _labels(self, Y: np.ndarray) -> np.ndarray:
@@ -271,21 +271,8 @@ class Network:
     def _class_weights(self, Y: np.ndarray, class_weight) -> np.ndarray:
         if self.task == "regression":
             raise ValueError("class_weight needs a classification output (sigmoid or softmax)")
-        labels = self._labels(Y)
         n_classes = self.n_y if self.task == "multiclass" else 2
-        counts = np.bincount(labels, minlength=n_classes)
-        if class_weight == "balanced":
-            per_class = np.where(counts > 0, labels.size / (n_classes * np.maximum(counts, 1)), 0.0)
-        elif isinstance(class_weight, dict):
-            unknown = set(class_weight) - set(range(n_classes))
-            if unknown:
-                raise ValueError(f"class_weight has classes {sorted(unknown)}; expected keys among 0..{n_classes - 1}")
-            per_class = np.array([float(class_weight.get(c, 1.0)) for c in range(n_classes)])
-            if (per_class < 0).any() or not np.isfinite(per_class).all():
-                raise ValueError("class_weight values must be finite and non-negative")
-        else:
-            raise ValueError(f"class_weight is {class_weight!r}; expected a dict or 'balanced'")
-        return per_class[labels].astype(self.dtype).reshape(1, -1)
+        return _checks.check_class_weight(class_weight, self._labels(Y), n_classes).astype(self.dtype).reshape(1, -1)
 
     def _split(self, X, Y, w, fraction):
         """Stratified (classification) split of the columns, seeded by the network's generator."""
@@ -351,14 +338,3 @@ def _finite_output(AL: np.ndarray) -> np.ndarray:
         )
     return AL
 
-
-def _check_layer_dims(layer_dims) -> list[int]:
-    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence) and not isinstance(layer_dims, np.ndarray):
-        raise TypeError(f"layer_dims is {layer_dims!r}; expected a list of layer sizes like [n_x, n_h, n_y]")
-    dims = list(layer_dims)
-    if len(dims) < 2:
-        raise ValueError(f"layer_dims is {dims!r}; expected at least an input and an output size")
-    for n in dims:
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"layer_dims is {dims!r}; every size must be a positive integer, got {n!r}")
-    return [int(n) for n in dims]

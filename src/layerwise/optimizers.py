@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-from ._checks import check_bool, check_positive_float, check_positive_int
+from ._checks import check_bool, check_count, check_positive_float, check_positive_int
 from .blocks import update_parameters
 
 # ---- learning-rate schedules: lr as a function of the epoch (0-based) --------------------
@@ -201,9 +201,9 @@ class Optimizer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what ``state_dict`` gave."""
-        self.t = int(state["t"])
-        self.epoch = int(state["epoch"])
-        self.examples = int(state.get("examples", 0))
+        self.t = check_count("t", state["t"])
+        self.epoch = check_count("epoch", state["epoch"])
+        self.examples = check_count("examples", state.get("examples", 0))
         self.state = {}
         for name, arr in state.items():
             if "/" in name:

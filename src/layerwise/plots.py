@@ -27,8 +27,12 @@ def _figure(width: float, height: float):
 
 
 def _save(fig, path) -> Path:
+    """``fig`` written to ``path`` through the one atomic writer (the format from its suffix, PNG by default)."""
+    from .io import atomic_write
+
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    with atomic_write(path) as f:
+        fig.savefig(f, dpi=110, format=path.suffix[1:] or "png")
     return path
 
 

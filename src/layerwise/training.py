@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import _checks
 from .blocks import Workspace, linear_forward, model_backward, model_forward
 from .callbacks import Callback, DivergenceGuard, History
 from .losses import l2_cost
@@ -68,7 +69,7 @@ class Trainer:
         self.shuffle = shuffle
         self.lambd = lambd
         self.keep_probs = keep_probs if keep_probs is not None and min(keep_probs) < 1 else None
-        self.sample_weight = None if sample_weight is None else sample_weight / sample_weight.mean()
+        self.sample_weight = None if sample_weight is None else _checks.mean_one(sample_weight)
         self.validation_data = validation_data
         self.callbacks = [DivergenceGuard(), *callbacks] if guard else list(callbacks)
         self.score = score if score is not None else network.score_output

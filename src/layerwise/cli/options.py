@@ -234,7 +234,7 @@ def part_indices(m: int, labels, *, validation_split: float = 0.0, test_split: f
     for name, size in (("test", test_split), ("validation", validation_split)):
         if size:
             sub = None if labels is None else np.asarray(labels)[idx]
-            picked, rest = splits.split_indices(idx.size, [splits.n_examples(size, idx.size, f"{name}_split")], sub, seed)
+            picked, rest = splits.split_indices(idx.size, [splits.n_examples(size, idx.size, flag(f"{name}_split"))], sub, seed)
             parts[name], idx = idx[picked], idx[rest]
     return {"train": idx, **parts}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import io, tasks
+from .. import _checks, io, tasks
 from ..callbacks import DivergenceError, ProgressBar
 from ..model import Model
 from ..network import Network
@@ -62,6 +62,10 @@ def _build_model(s: dict, parts: dict) -> Model:
         raise ValueError(f"the training examples of {s['data']!r} are all of one class ({only!r}); a classifier needs at least 2")
     n_y = len(classes) if output == "softmax" else 1 if output == "sigmoid" else train.Y.shape[0]
     init = s["init"] or ("xavier" if s["hidden"] in ("tanh", "sigmoid") else "he")
+    try:  # before anything is allocated, in the option's own name
+        _checks.check_layer_dims([train.n_x, *s["layers"], n_y])
+    except ValueError as exc:
+        raise ValueError(f"{flag('layers')} {','.join(map(str, s['layers']))}: {exc}") from None
     net = Network([train.n_x, *s["layers"], n_y], hidden=s["hidden"], output=output, init=init, seed=s["seed"], dtype=s["dtype"])
     run = {**{k: v for k, v in s.items() if k not in ("out", "quiet", "print_every", "plots")}, "init": init, "output": output}
     return Model(net, features=train.feature_names, pipeline=build_pipeline(standardize=s["standardize"]),
@@ -102,33 +106,83 @@ def _resumed_settings(args, checkpoint: io.TrainingCheckpoint) -> dict:
     return settings
 
 
+#: Everything a run writes into its folder; a new run's outputs replace all of the old run's.
+OUTPUTS = ("model.npz", "history.csv", "metrics.json", "config.toml", "cost.png", "decision_boundary.png", "mislabelled.png")
+#: History statuses after which training is over (what is left is writing the outputs).
+FINISHED = ("completed", "early_stopping", "diverged")
+
+
 def cmd_train(args) -> int:
+    """Train into the run folder, holding its lock; see :func:`_train` for the order of writes."""
     s = _settings(args)
+    out = Path(args.resume) if args.resume is not None else _out_dir(s)
+    with io.RunFolder(out, create=args.resume is None):
+        return _train(args, s, out)
+
+
+def _train(args, s: dict, out: Path) -> int:
+    """The run's outputs are one unit: a checkpoint is written when training ends, then every output
+    (through the one atomic writer), and the checkpoint is removed only once they are all there.
+    So a folder holding a checkpoint holds an unfinished run: a new run into it is refused
+    (unless ``--force``), and ``--resume`` trains what remains or, if training was over, writes
+    the outputs."""
+    pending = out / io.CHECKPOINT_FILE
     checkpoint = None
     if args.resume is not None:
-        checkpoint = io.load_checkpoint(args.resume)
+        checkpoint = io.load_checkpoint(out)
         s = _resumed_settings(args, checkpoint)
+    elif pending.exists() and not args.force:
+        raise ValueError(f"{out} holds an unfinished run ({pending.name}); go on with it: layerwise train --resume {out}, "
+                         f"or start afresh there with --force")  # fmt: skip
     parts = split_data(s["data"], label=s["label"], data_dir=s["data_dir"], validation_split=s["validation_split"],
                        test_split=s["test_split"], seed=s["seed"])  # fmt: skip
     model = checkpoint.model if checkpoint else _build_model(s, parts)
     net = model.network
     if checkpoint:
         model.info["run"].update(iterations=s["iterations"], checkpoint_every=s["checkpoint_every"])
+    elif pending.exists():  # --force: the unfinished run is dropped
+        pending.unlink()
     y = {name: user_labels(ds) for name, ds in parts.items()}
-    learning_rate = s["learning_rate"] if s["learning_rate"] is not None else 1.2 if s["optimizer"] == "gd" else None
-    out = Path(args.resume) if checkpoint else _out_dir(s)
-    out.mkdir(parents=True, exist_ok=True)
-    callbacks, print_cost = _progress(s)
     done = len(checkpoint.trainer_state["history"]["costs"]) if checkpoint else 0
-    if done >= s["iterations"]:
-        raise ValueError(f"the run in {out} has done its {done} iterations; pass --iterations N (the new total) to go on")
+    status = checkpoint.trainer_state["history"]["status"] if checkpoint else "running"
+    seconds = 0.0
+    if checkpoint and (done >= s["iterations"] or status in FINISHED[1:]):
+        history = model.history_  # training was over: only the outputs are missing
+        print(f"the run in {out} finished training ({status} after {done} iterations); writing its outputs")
+    else:
+        history, seconds = _fit(s, out, model, parts, y, checkpoint, done)
+        if history.status in FINISHED:
+            io.save_checkpoint(out, model, net.trainer_, s)  # the outputs are pending
+
+    reports = {name: model.evaluate(ds.X, y[name]) for name, ds in parts.items()}
+    written = _write_outputs(out, s, model, parts, reports, seconds)
+    costs = history.costs
+    if costs:
+        print(f"{history.status} after {len(costs)} iterations in {seconds:.1f} s: cost {costs[0]:.6g} -> {costs[-1]:.6g}")
+    print(_score_line(model, reports))
+    print(f"wrote {out}: {', '.join(written)}")
+    if history.status == "interrupted":
+        print(f"layerwise train: {history.message}; saved {pending}, go on with: layerwise train --resume {out}",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    pending.unlink(missing_ok=True)  # the run is complete
+    if history.status == "diverged":
+        print(f"layerwise train: {history.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _fit(s: dict, out: Path, model: Model, parts: dict, y: dict, checkpoint, done: int):
+    """Train ``model`` for the iterations that remain; returns (history, seconds)."""
+    net = model.network
+    learning_rate = s["learning_rate"] if s["learning_rate"] is not None else 1.2 if s["optimizer"] == "gd" else None
+    callbacks, print_cost = _progress(s)
     callbacks += [io.Resume(checkpoint)] if checkpoint else []
     callbacks.append(io.Checkpoint(out, s, s["checkpoint_every"], model=model))
     sizes = ", ".join(f"{len(ds.Y[0])} {name}" for name, ds in parts.items())
     acts = " -> ".join(a.spec for a in net.activations)
     print(f"training {net.layer_dims} ({acts}) on {s['data']} ({sizes} examples), {s['optimizer']}, {s['iterations']} iterations"
           + (f", resuming after {done}" if checkpoint else ""))  # fmt: skip
-
     validation = (parts["validation"].X, y["validation"]) if "validation" in parts else None
     start = time.perf_counter()
     try:
@@ -139,30 +193,16 @@ def cmd_train(args) -> int:
         )  # fmt: skip
     except DivergenceError as exc:
         history = exc.history
-    seconds = time.perf_counter() - start
     model.info["run"]["learning_rate"] = net.trainer_.optimizer.learning_rate
-
-    reports = {name: model.evaluate(ds.X, y[name]) for name, ds in parts.items()}
-    written = _write_outputs(out, s, model, parts, reports, seconds)
-    costs = history.costs
-    if costs:
-        print(f"{history.status} after {len(costs)} iterations in {seconds:.1f} s: cost {costs[0]:.6g} -> {costs[-1]:.6g}")
-    print(_score_line(model, reports))
-    print(f"wrote {out}: {', '.join(written)}")
-    if history.status == "diverged":
-        print(f"layerwise train: {history.message}", file=sys.stderr)
-        return 1
-    if history.status == "interrupted":
-        print(f"layerwise train: {history.message}; saved {out / io.CHECKPOINT_FILE}, go on with: layerwise train --resume {out}",
-              file=sys.stderr)  # fmt: skip
-        return 130
-    return 0
+    return history, time.perf_counter() - start
 
 
 def _write_outputs(out: Path, s: dict, model: Model, parts: dict, reports: dict, seconds: float) -> list[str]:
+    """Every output, each through ``io.atomic_write``; the old run's outputs this run does not make are removed."""
     history = model.history_
     io.save_model(model, out / "model.npz")
-    history.write_csv(out / "history.csv")
+    with io.atomic_write(out / "history.csv", "w") as f:
+        history.write_csv(f)
     metrics = {
         "status": history.status,
         "message": history.message,
@@ -178,6 +218,8 @@ def _write_outputs(out: Path, s: dict, model: Model, parts: dict, reports: dict,
     written = ["model.npz", "history.csv", "metrics.json", "config.toml"]
     if s["plots"] and importlib.util.find_spec("matplotlib") is not None:
         written += _write_plots(out, model, parts, reports)
+    for name in set(OUTPUTS) - set(written):
+        (out / name).unlink(missing_ok=True)
     return written
 
 
@@ -213,6 +255,7 @@ def add_parser(sub) -> None:
                        description="Train a network; every option can also come from --config FILE.toml (flags win).")  # fmt: skip
     p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file with the keys below (underscores)")
     p.add_argument("--resume", metavar="DIR", help="go on with the interrupted run whose output folder is DIR (from DIR/checkpoint.npz)")
+    p.add_argument("--force", action="store_true", help="start afresh in --out even if it holds an unfinished run (its checkpoint is dropped)")
     for o in TRAIN_OPTIONS:
         default = "" if o.default is None else f" [default: {','.join(map(str, o.default)) if isinstance(o.default, list) else o.default}]"
         if o.convert is boolean:

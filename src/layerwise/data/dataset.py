@@ -147,6 +147,8 @@ def _from_rows(
     """Arrays as stored in a file -> Dataset; rows-per-example arrays are flattened to columns."""
     if x.dtype.kind not in "biuf":
         raise ValueError(f"{x_key!r} must be numeric, got dtype {x.dtype}")
+    if x.size == 0 or y.size == 0:
+        raise ValueError(f"{x_key!r} has shape {x.shape} and {y_key!r} {y.shape}: no examples or no features")
     if rows_are_examples:
         if x.ndim < 1 or y.ndim not in (1, 2) or x.shape[0] != y.shape[0]:
             raise ValueError(

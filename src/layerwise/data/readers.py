@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
+from .. import _files
 from .dataset import Dataset, _encode_labels, _from_rows
 
 # ----------------------------------------------------------------------------- files
@@ -48,14 +48,6 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
-def _h5py() -> ModuleType:
-    try:
-        import h5py
-    except ImportError as e:
-        raise ImportError("reading HDF5 files needs h5py: pip install layerwise[hdf5]") from e
-    return h5py
-
-
 def load_hdf5(
     path: str | os.PathLike[str],
     x_key: str = "X",
@@ -63,36 +55,32 @@ def load_hdf5(
     *,
     classes_key: str | None = None,
     task: str | None = None,
+    max_bytes: int = _files.MAX_ARRAY_BYTES,
 ) -> Dataset:
     """An HDF5 file whose datasets ``x_key``, ``y_key`` hold one example per row.
 
     Returns X (n_x, m) float64 (images flattened as ``x.reshape(m, -1).T``, values unscaled)
-    and Y (1, m). ``classes_key`` names a dataset of class names (bytes or str).
+    and Y (1, m). ``classes_key`` names a dataset of class names (bytes or str). Each dataset
+    is checked (a dataset, not a group; its dtype; at most ``max_bytes``, backed by the file)
+    before it is read; every failure is a ``ValueError`` naming the file.
     """
-    h5py = _h5py()
-    with h5py.File(path, "r") as f:
-        missing = [k for k in (x_key, y_key, classes_key) if k is not None and k not in f]
-        if missing:
-            raise KeyError(f"{path}: no dataset {missing[0]!r}; the file has {sorted(f.keys())}")
-        if f[x_key].dtype.kind not in "biuf":  # checked before reading: nothing but numbers is loaded as X
-            raise ValueError(f"{path}: {x_key!r} must be numeric, got dtype {f[x_key].dtype}")
-        if not f[x_key].shape or not f[y_key].shape or f[x_key].shape[0] != f[y_key].shape[0]:
-            raise ValueError(f"{path}: {x_key!r} has shape {f[x_key].shape} and {y_key!r} has shape {f[y_key].shape}: "
+    with _files.open_hdf5(path) as f:
+        xd, yd = _files.hdf5_dataset(path, f, x_key, "x_key"), _files.hdf5_dataset(path, f, y_key, "y_key")
+        cd = None if classes_key is None else _files.hdf5_dataset(path, f, classes_key, "classes_key")
+        if xd.dtype.kind not in "biuf":  # checked before reading: nothing but numbers is loaded as X
+            raise ValueError(f"{path}: {x_key!r} must be numeric, got dtype {xd.dtype}")
+        if not xd.shape or not yd.shape or xd.shape[0] != yd.shape[0]:
+            raise ValueError(f"{path}: {x_key!r} has shape {xd.shape} and {y_key!r} has shape {yd.shape}: "
                              "with one example per row their first dimensions must match")  # fmt: skip
-        x = f[x_key][()]
-        y = f[y_key].asstr()[()] if h5py.check_string_dtype(f[y_key].dtype) else f[y_key][()]
-        names = (
-            None
-            if classes_key is None
-            else [c.decode() if isinstance(c, bytes) else str(c) for c in f[classes_key][()]]
-        )
-    ds = _from_rows(np.asarray(x), np.asarray(y), x_key, y_key, True, task, Path(path).stem)
+        x = _files.read_hdf5(path, xd, max_bytes=max_bytes)
+        y = _files.read_hdf5(path, yd, kinds="biufU", max_bytes=max_bytes)
+        names = None if cd is None else [c.decode() if isinstance(c, bytes) else str(c) for c in _files.read_hdf5(path, cd, kinds="SU")]
+    ds = _named(path, _from_rows, np.asarray(x), np.asarray(y), x_key, y_key, True, task, Path(path).stem)
     if names is None:
         return ds
     if ds.class_names is not None:
         raise ValueError(f"{path}: {y_key!r} holds names already; drop classes_key")
     return replace(ds, class_names=names)
-
 
 
 def load_npz(
@@ -102,18 +90,30 @@ def load_npz(
     rows_are_examples: bool = True,
     *,
     task: str | None = None,
+    max_bytes: int = _files.MAX_ARRAY_BYTES,
 ) -> Dataset:
     """A NumPy .npz file (no pickles): X (n_x, m), Y (1, m) or (n_y, m).
 
     With ``rows_are_examples`` the arrays are (m, ...) and (m,) or (m, n_y), turned into
-    columns; otherwise they are already (n_x, m) and (m,), (1, m) or (n_y, m).
+    columns; otherwise they are already (n_x, m) and (m,), (1, m) or (n_y, m). Each array's
+    header is checked (numbers, at most ``max_bytes``, backed by the file) before it is read;
+    every failure is a ``ValueError`` naming the file.
     """
-    with np.load(path, allow_pickle=False) as f:
-        missing = [k for k in (x_key, y_key) if k not in f.files]
+    with _files.Archive(path, "data file", layerwise=False) as f:
+        missing = [k for k in (x_key, y_key) if k not in f.keys]
         if missing:
-            raise KeyError(f"{path}: no array {missing[0]!r}; the file has {f.files}")
-        x, y = f[x_key], f[y_key]
-    return _from_rows(x, y, x_key, y_key, rows_are_examples, task, Path(path).stem)
+            raise ValueError(f"{path}: no array {missing[0]!r}; the file has {f.keys}")
+        x = f.read(x_key, max_bytes=max_bytes)
+        y = f.read(y_key, kinds="biufU", max_bytes=max_bytes)
+    return _named(path, _from_rows, x, y, x_key, y_key, rows_are_examples, task, Path(path).stem)
+
+
+def _named(path, fn, *args):
+    """``fn(*args)`` with a ``ValueError`` prefixed by the file it is about."""
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,23 @@ def read_csv(source: str | os.PathLike[str], delimiter: str = ",") -> Table:
     """The CSV file ``source`` (``"-"``: standard input) with a header row, one example per row."""
     if os.fspath(source) == "-":
         return _read_csv(io.StringIO(sys.stdin.read()), "<stdin>", delimiter)
-    with open(source, newline="") as f:
+    with open(source, newline="", encoding="utf-8-sig") as f:
         return _read_csv(f, os.fspath(source), delimiter)
 
 
 def _read_csv(f, path: str, delimiter: str) -> Table:
+    """The Table of the open CSV ``f``; undecodable text and the csv module's errors name ``path`` and the row."""
     reader = csv.reader(f, delimiter=delimiter)
+    try:
+        return _read_rows(reader, path)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} after row {reader.line_num}); "
+                         f"save it as UTF-8") from None  # fmt: skip
+    except csv.Error as exc:
+        raise ValueError(f"{path}: row {reader.line_num}: {exc}") from None
+
+
+def _read_rows(reader, path: str) -> Table:
     header = next(reader, None)
     if header is None:
         raise ValueError(f"{path} is empty; a header row of column names is needed")
@@ -199,6 +210,8 @@ def load_csv(
     table = read_csv(path, delimiter)
     col = table.index(label, "column" if isinstance(label, str) else "label")
     feature_names = table.names[:col] + table.names[col + 1 :]
+    if not feature_names:
+        raise ValueError(f"{table.source} has no feature columns: its one column {table.names[col]!r} is the label")
     X = numeric_features(table, [j for j in range(len(table.names)) if j != col])
     y = table.column(col)
     if y.dtype.kind == "f" and not np.isfinite(y).all():

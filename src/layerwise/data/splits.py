@@ -15,8 +15,10 @@ def n_examples(size: float | int, m: int, what: str) -> int:
         n = max(1, round(size * m))
     else:
         raise ValueError(f"{what} must be a fraction in (0, 1) or a count, got {size!r}")
+    if m < 2:
+        raise ValueError(f"{what} {size!r} cannot split {m} example; the data needs at least 2")
     if not 1 <= n < m:
-        raise ValueError(f"{what}={size!r} gives {n} of {m} examples; need 1..{m - 1}")
+        raise ValueError(f"{what} {size!r} gives {n} of {m} examples; expected a part of 1..{m - 1}")
     return n
 
 

@@ -1,9 +1,10 @@
-"""Writing any file safely, and reading ``.npz`` archives of arrays + JSON with bounded memory.
+"""Writing any file safely, and the ``metadata`` document of ``.npz`` archives of arrays + JSON.
 
 :func:`atomic_write` is the one writer of every file layerwise makes (models, checkpoints,
-predictions, reports, configs). Archives are zips of ``.npy`` arrays (NumPy's own format,
-never pickles) with a ``metadata`` member holding a UTF-8 JSON document as ``uint8``; readers
-check each array's ``.npy`` header (shape, dtype) and its size in the zip before reading it.
+predictions, reports, configs, histories, plots). Archives are zips of ``.npy`` arrays (NumPy's
+own format, never pickles) with a ``metadata`` member holding a UTF-8 JSON document as
+``uint8``; they are read through ``_files.Archive``, which checks each array's ``.npy`` header
+(shape, dtype) and that the file holds that much data before reading it.
 """
 
 from __future__ import annotations
@@ -13,21 +14,18 @@ import json
 import math
 import os
 import stat
-import struct
 import sys
 import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .. import _files
+
 METADATA_KEY = "metadata"
-MAX_METADATA_BYTES = 64 * 2**20
-#: What zipfile and zlib raise for a damaged or hostile archive (flipped bytes in its headers
-#: can claim unknown compression methods, encryption or zip versions).
-DAMAGED_ARCHIVE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError,
-                   zlib.error, struct.error, UnicodeDecodeError, OverflowError)  # fmt: skip
+MAX_METADATA_BYTES = 16 * 2**20  # JSON parsed from it takes at most about 12x that (containers are counted)
+MAX_JSON_DEPTH = 32
+DAMAGED_ARCHIVE = _files.DAMAGED
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -132,61 +130,10 @@ def write_archive(target, arrays: dict[str, np.ndarray], text: str) -> None:
 # ---- reading --------------------------------------------------------------------------------
 
 
-def open_archive(path: Path, what: str):
-    """``np.load(path, allow_pickle=False)`` of a zip archive of arrays, or a ``ValueError`` naming ``what``."""
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, *DAMAGED_ARCHIVE) as exc:
-        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive): {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not a layerwise {what} (expected a .npz archive)")
-    return archive
-
-
-def read_document(path: Path, archive, what: str) -> tuple[set[str], object]:
-    """The archive's member names and its parsed JSON metadata, after checking the members are plain arrays."""
-    members = archive.zip.namelist()
-    if len(set(members)) != len(members) or not all(name.endswith(".npy") for name in members):
-        raise ValueError(f"{path}: the archive must hold distinct .npy arrays only; it has {members[:10]}")
-    names = set(archive.files)
-    if METADATA_KEY not in names:
-        raise ValueError(f"{path}: no {METADATA_KEY!r} array; not a layerwise {what} (arrays: {sorted(names)[:10]})")
-    shape, dtype = read_header(path, archive, METADATA_KEY)
-    if dtype != np.uint8 or len(shape) != 1 or shape[0] > MAX_METADATA_BYTES:
-        raise ValueError(f"{path}: array {METADATA_KEY!r} is {dtype} with shape {shape}; expected a 1-D uint8 array "
-                         f"of at most {MAX_METADATA_BYTES} bytes")  # fmt: skip
-    try:
-        return names, json.loads(archive[METADATA_KEY].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path}: the metadata is not UTF-8 JSON: {exc}") from None
-
-
-def read_header(path: Path, archive, key: str, expected: tuple | None = None) -> tuple[tuple[int, ...], np.dtype]:
-    """The declared ``(shape, dtype)`` of member ``key`` from its ``.npy`` header, without reading
-    the data. ``expected``: ``(shape, kind, itemsize)`` it must have. Refuses object arrays and
-    members that hold more or less data than declared (so nothing bigger than the header says
-    is ever decompressed)."""
-    with archive.zip.open(f"{key}.npy") as fp:
-        try:
-            version = np.lib.format.read_magic(fp)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(fp)
-        except ValueError as exc:
-            raise ValueError(f"{path}: array {key!r} has a bad .npy header: {exc}") from None
-        header_size = fp.tell()
-    shape = tuple(shape)
-    if dtype.hasobject or dtype.kind not in "biufU":
-        raise ValueError(f"{path}: array {key!r} is {dtype}; expected numbers or text")
-    if expected is not None:
-        want, kind, itemsize = expected
-        if dtype.kind != kind or dtype.itemsize != itemsize or shape != tuple(want):
-            raise ValueError(f"{path}: array {key!r} is {dtype} with shape {shape}; expected {np.dtype(f'{kind}{itemsize}')} shape {tuple(want)}")
-    data_size = archive.zip.getinfo(f"{key}.npy").file_size - header_size
-    if data_size != math.prod(shape) * dtype.itemsize:
-        raise ValueError(f"{path}: array {key!r} declares shape {shape} but its member holds {data_size} bytes of data")
-    return shape, dtype
+def read_document(archive: _files.Archive) -> tuple[set[str], object]:
+    """The archive's array names and its JSON ``metadata``, bounded (``MAX_METADATA_BYTES``,
+    ``MAX_JSON_DEPTH``); opening and reading the arrays themselves is ``_files.Archive``'s."""
+    return set(archive.keys), archive.read_json(METADATA_KEY, max_bytes=MAX_METADATA_BYTES, max_depth=MAX_JSON_DEPTH)
 
 
 # ---- documents, parsed strictly -------------------------------------------------------------

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _checks, tasks
+from .. import _checks, _files, tasks
 from ..callbacks import Callback
 from ..model import Model
 from ..network import Network
-from .archive import DAMAGED_ARCHIVE, check_keys, document_text, is_int, is_number, open_archive, read_document, require, string_list, write_archive
+from .archive import check_keys, document_text, is_int, is_number, read_document, require, string_list, write_archive
 from .modelfile import MAX_PARAMETERS, as_model, build_model, check_members, model_archive, model_arrays, parse_document, read_arrays
 
 CHECKPOINT_FORMAT = "layerwise-checkpoint"
@@ -103,17 +103,15 @@ def load_checkpoint(directory, *, max_parameters: int = MAX_PARAMETERS, max_exam
     path = Path(directory)
     if path.is_dir():
         path = path / CHECKPOINT_FILE
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no checkpoint here (layerwise train writes one on Ctrl-C and with --checkpoint-every)")
-    with open_archive(path, "checkpoint") as archive:
-        try:
-            return _read_checkpoint(path, archive, max_parameters, max_examples)
-        except DAMAGED_ARCHIVE as exc:
-            raise ValueError(f"{path}: damaged checkpoint: {exc}") from None
+    with _files.Archive(path, "checkpoint") as archive:
+        return _read_checkpoint(archive, max_parameters, max_examples)
 
 
-def _read_checkpoint(path: Path, archive, max_parameters: int, max_examples: int) -> TrainingCheckpoint:
-    names, doc = read_document(path, archive, "checkpoint")
+def _read_checkpoint(archive: _files.Archive, max_parameters: int, max_examples: int) -> TrainingCheckpoint:
+    path = archive.path
+    names, doc = read_document(archive)
     try:
         model_doc, trainer = _parse_checkpoint_document(doc, max_examples)
     except ValueError as exc:
@@ -131,7 +129,7 @@ def _read_checkpoint(path: Path, archive, max_parameters: int, max_examples: int
     if position is not None and position["perm"]:
         expected["perm"] = ((position["m"],), "i", 8)
     check_members(path, names, expected, "the checkpoint's description")
-    arrays = read_arrays(path, archive, expected)
+    arrays = read_arrays(archive, expected)
     arrays.update(model_doc.get("v1_arrays", {}))
     if model_doc.get("v1_classes") is not None:
         arrays["classes"] = model_doc["v1_classes"]
@@ -173,16 +171,18 @@ def _parse_checkpoint_document(doc, max_examples: int) -> tuple[dict, dict]:
     check_keys("trainer", trainer, {"optimizer", "rng", "iteration", "position"})
     opt = trainer["optimizer"]
     check_keys("trainer.optimizer", opt, {"name", "t", "epoch", "slots"})
-    require(opt["name"] in OPTIMIZERS, f"trainer.optimizer.name is {opt['name']!r}; expected one of {sorted(OPTIMIZERS)}")
+    require(isinstance(opt["name"], str) and opt["name"] in OPTIMIZERS, f"trainer.optimizer.name is {opt['name']!r}; expected one of {sorted(OPTIMIZERS)}")
     for key in ("t", "epoch"):
-        require(is_int(opt[key]) and opt[key] >= 0, f"trainer.optimizer.{key} is {opt[key]!r}; expected an integer >= 0")
+        require(is_int(opt[key]) and 0 <= opt[key] <= _checks.MAX_COUNT,
+                f"trainer.optimizer.{key} is {_checks._show(opt[key])}; expected an integer in [0, {_checks.MAX_COUNT}]")  # fmt: skip
     slots = opt["slots"]
     require(isinstance(slots, dict) and all(isinstance(s, str) and s.isidentifier() for s in slots),
              "trainer.optimizer.slots must map slot names to lists of parameter names")  # fmt: skip
     for slot, keys in slots.items():
         string_list(f"trainer.optimizer.slots.{slot}", keys)
         require(len(set(keys)) == len(keys), f"trainer.optimizer.slots.{slot} repeats a parameter")
-    require(is_int(trainer["iteration"]) and trainer["iteration"] >= 0, "trainer.iteration must be an integer >= 0")
+    require(is_int(trainer["iteration"]) and 0 <= trainer["iteration"] <= _checks.MAX_COUNT,
+            f"trainer.iteration must be an integer in [0, {_checks.MAX_COUNT}]")  # fmt: skip
     try:  # the generator's own check of its state, on a throwaway generator of the same kind
         np.random.default_rng().bit_generator.state = trainer["rng"]
     except (ValueError, TypeError, KeyError, OverflowError) as exc:

@@ -28,21 +28,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _checks, tasks
+from .. import _checks, _files, tasks
 from ..callbacks import History
 from ..model import Model
 from ..network import Network
 from ..preprocessing import Pipeline, get_step
 from .archive import (
-    DAMAGED_ARCHIVE,
     METADATA_KEY,
     check_keys,
     document_text,
     is_int,
     number_list,
-    open_archive,
     read_document,
-    read_header,
     require,
     string_list,
     write_archive,
@@ -51,7 +48,7 @@ from .archive import (
 FORMAT = "layerwise-model"
 FORMAT_VERSION = 2
 READS = (1, 2)
-MAX_PARAMETERS = 2**28  # 2 GiB of float64; load_model(max_parameters=...) raises or lowers it
+MAX_PARAMETERS = _checks.MAX_PARAMETERS  # 2 GiB of float64; load_model(max_parameters=...) raises or lowers it
 MAX_LABEL_CHARS = 1024  # the longest class label or step text a file may declare
 
 _DOCUMENT_KEYS = {"format", "format_version", "library_version", "network", "task", "features", "label", "preprocessing", "info", "history"}
@@ -120,21 +117,16 @@ def load_model(path, *, max_parameters: int = MAX_PARAMETERS) -> Model:
     Raises ``ValueError`` (naming the file and the problem) for anything but a well-formed
     layerwise model file, and for architectures with more than ``max_parameters`` numbers.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file")
-    with open_archive(path, "model file") as archive:
+    with _files.Archive(path, "model file") as archive:
+        path = archive.path
+        names, doc = read_document(archive)
         try:
-            names, doc = read_document(path, archive, "model file")
-            try:
-                doc = parse_document(doc)
-            except ValueError as exc:
-                raise ValueError(f"{path}: {exc}") from None
-            expected = model_arrays(path, doc, max_parameters)
-            check_members(path, names, expected, "the model's description")
-            arrays = read_arrays(path, archive, expected)
-        except DAMAGED_ARCHIVE as exc:
-            raise ValueError(f"{path}: damaged model file: {exc}") from None
+            doc = parse_document(doc)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        expected = model_arrays(path, doc, max_parameters)
+        check_members(path, names, expected, "the model's description")
+        arrays = read_arrays(archive, expected)
     arrays.update(doc.get("v1_arrays", {}))
     if doc.get("v1_classes") is not None:
         arrays["classes"] = doc["v1_classes"]
@@ -172,21 +164,21 @@ def model_arrays(path: Path, doc: dict, max_parameters: int) -> dict[str, tuple]
     return expected
 
 
-def read_arrays(path: Path, archive, expected: dict[str, tuple], budget: int = MAX_PARAMETERS) -> dict[str, np.ndarray]:
+def read_arrays(archive: _files.Archive, expected: dict[str, tuple], budget: int = MAX_PARAMETERS) -> dict[str, np.ndarray]:
     """Every ``expected`` array, each header checked first; the free-shaped ones (steps, labels)
     limited to 2-D numbers or text of at most ``MAX_LABEL_CHARS`` characters, ``budget`` values in all."""
     out, total = {}, 0
     for key, (shape, kind, itemsize) in expected.items():
         if kind is not None:
-            read_header(path, archive, key, (shape, kind, itemsize))
-        else:
-            got, dtype = read_header(path, archive, key)
-            ok_kind = dtype.kind in "iuf" and dtype.itemsize == 8 or dtype.kind == "U" and dtype.itemsize <= 4 * MAX_LABEL_CHARS
-            total += math.prod(got)
-            if not ok_kind or len(got) > 2 or (shape is not None and got != shape) or total > budget:
-                want = f"shape {shape}" if shape is not None else "at most 2-D"
-                raise ValueError(f"{path}: array {key!r} is {dtype} with shape {got}; expected 8-byte numbers or text, {want}")
-        out[key] = archive[key]
+            out[key] = archive.read(key, kinds=kind, dtype=f"{kind}{itemsize}", shape=shape)
+            continue
+        got, dtype = archive.header(key, kinds="biufU")
+        ok_kind = dtype.kind in "iuf" and dtype.itemsize == 8 or dtype.kind == "U" and dtype.itemsize <= 4 * MAX_LABEL_CHARS
+        total += math.prod(got)
+        if not ok_kind or len(got) > 2 or (shape is not None and tuple(got) != tuple(shape)) or total > budget:
+            want = f"shape {shape}" if shape is not None else "at most 2-D"
+            raise ValueError(f"{archive.path}: array {key!r} is {dtype} with shape {got}; expected 8-byte numbers or text, {want}")
+        out[key] = archive.read(key, kinds="iufU")
     return out
 
 
@@ -266,7 +258,7 @@ def _parse_config(what: str, config) -> dict:
         require(isinstance(config[key], str), f"{what}.{key} must be a string")
     seed = config["seed"]
     require(seed is None or is_int(seed) and seed >= 0, f"{what}.seed is {seed!r}; expected a non-negative integer or null")
-    require(config["dtype"] in _checks.FLOAT_DTYPES, f"{what}.dtype is {config['dtype']!r}; expected one of {sorted(_checks.FLOAT_DTYPES)}")
+    require(isinstance(config["dtype"], str) and config["dtype"] in _checks.FLOAT_DTYPES, f"{what}.dtype is {config['dtype']!r}; expected one of {sorted(_checks.FLOAT_DTYPES)}")
     return config
 
 

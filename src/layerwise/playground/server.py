@@ -13,6 +13,12 @@ Routes:
   While playing, a frame goes out every ``1 / fps`` seconds. Closing the tab ends its session.
 
 All NumPy work runs in a thread pool, so the event loop only moves messages.
+
+Only the playground's own page can drive it: every request must name an allowed ``Host``
+(the loopback names and the bound address, with the port: a DNS-rebinding page on another
+domain names its own) and, when a browser sends an ``Origin``, that same host. A WebSocket
+message is at most ``MAX_MESSAGE_BYTES`` and ``MAX_JSON_DEPTH`` deep; what goes out is strict
+JSON (no NaN or Infinity, which the page's ``JSON.parse`` refuses).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import contextlib
 import importlib.util
 import json
 import logging
+import math
 import socket
 import sys
 import tempfile
@@ -32,19 +39,26 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
+from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketClose, WebSocketDisconnect
 
+from .. import _checks
 from .session import Session, Uploads, options
 
 STATIC = Path(__file__).with_name("static")
 MAX_UPLOAD_BYTES = 1 << 20
 FPS = 20.0
 COMMANDS = ("config", "play", "pause", "step", "reset")
+MAX_MESSAGE_BYTES = 64 * 1024  # a config message is a few hundred bytes; past 16x this uvicorn closes the socket
+MAX_JSON_DEPTH = 4  # {"type": .., "config": {"layers": [..]}}
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD = ("0.0.0.0", "::", "")
 
 logger = logging.getLogger("layerwise.playground")
 
@@ -70,8 +84,44 @@ class Playground:
         return self._options
 
 
-def create_app(*, max_upload_bytes: int = MAX_UPLOAD_BYTES, fps: float = FPS) -> Starlette:
-    """The Starlette app; its shared state is ``app.state.playground``."""
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The ``Host`` headers a server bound to ``host:port`` answers: the loopback names and
+    ``host`` itself (with this machine's names when ``host`` is a wildcard), each with the port."""
+    names = {*LOOPBACK, f"[{host}]" if ":" in host else host}
+    if host in WILDCARD:
+        names |= {socket.gethostname(), socket.getfqdn()}
+    hosts = {f"{name.lower()}:{port}" for name in names if name}
+    return frozenset(hosts | ({name.lower() for name in names if name} if port == 80 else set()))
+
+
+class _OwnPageOnly:
+    """ASGI middleware: refuses (403, or a WebSocket closed before it opens) any request whose
+    ``Host`` is not allowed or whose ``Origin`` names another host."""
+
+    def __init__(self, app, hosts: frozenset[str], home: str):
+        self.app = app
+        self.hosts = hosts
+        self.home = home
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            headers = Headers(scope=scope)
+            host, origin = headers.get("host", "").lower(), headers.get("origin")
+            refusal = None
+            if host not in self.hosts:
+                refusal = f"Host {host!r} refused: the playground answers only to its own address, {self.home}"
+            elif origin is not None and urlsplit(origin).netloc.lower() != host:
+                refusal = "only the playground's own page may use it (a page of another origin sent this request)"
+            if refusal is not None:
+                logger.warning("playground: %s %s", scope.get("path"), refusal)
+                reply = _error(403, refusal) if scope["type"] == "http" else WebSocketClose(code=1008)  # policy violation
+                await reply(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(*, host: str = "127.0.0.1", port: int = 8000, max_upload_bytes: int = MAX_UPLOAD_BYTES, fps: float = FPS) -> Starlette:
+    """The Starlette app for a server bound to ``host:port``; its shared state is ``app.state.playground``."""
     playground = Playground(max_upload_bytes=max_upload_bytes, fps=fps)
 
     @contextlib.asynccontextmanager
@@ -91,6 +141,7 @@ def create_app(*, max_upload_bytes: int = MAX_UPLOAD_BYTES, fps: float = FPS) ->
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        middleware=[Middleware(_OwnPageOnly, hosts=allowed_hosts(host, port), home=_url(host, port))],
         lifespan=lifespan,
     )
     app.state.playground = playground
@@ -120,8 +171,6 @@ async def _options(request: Request) -> JSONResponse:
 async def _upload(request: Request) -> JSONResponse:
     """The body is the CSV; refused past ``max_upload_bytes`` without reading further."""
     playground: Playground = request.app.state.playground
-    if not _same_origin(request):
-        return _error(403, "uploads come from the playground's own page only")
     limit = playground.max_upload_bytes
     too_big = f"the file is larger than the limit of {limit} bytes ({limit // 1024} KiB)"
     length = request.headers.get("content-length", "")
@@ -159,17 +208,7 @@ def _model_bytes(session: Session) -> bytes:
         return path.read_bytes()
 
 
-def _same_origin(connection: HTTPConnection) -> bool:
-    """False for a request sent by a page of another site (a browser sends its ``Origin``):
-    only the playground's own page may train or upload here."""
-    origin = connection.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == connection.headers.get("host")
-
-
 async def _websocket(websocket: WebSocket) -> None:
-    if not _same_origin(websocket):
-        await websocket.close(code=1008)  # policy violation
-        return
     await websocket.accept()
     await _Tab(websocket, websocket.app.state.playground).run()
 
@@ -214,7 +253,14 @@ class _Tab:
                     await self._command(text)
                     continue
                 self.next_frame = loop.time() + period
-                for message in await self.playground.call(self.session.advance, 0.8 * period, self.playground.fps):
+                try:
+                    messages = await self.playground.call(self.session.advance, 0.8 * period, self.playground.fps)
+                except Exception:  # the tab goes on: paused, told, and still answering
+                    logger.exception("playground: training failed")
+                    self.session.playing = False
+                    messages = [{"type": "error", "message": "the server failed to train; its log has the details"},
+                                {"type": "status", "playing": False}]  # fmt: skip
+                for message in messages:
                     await self._send(message)
         except (WebSocketDisconnect, OSError, RuntimeError) as exc:  # the tab went away mid-send
             logger.debug("playground session %s: %r", self.session.id, exc)
@@ -232,13 +278,17 @@ class _Tab:
             return False
 
     async def _command(self, text: str | None) -> None:
+        expected = f"expected a JSON object with a type among {list(COMMANDS)}"
         try:
-            message = json.loads(text) if text is not None else None
-        except json.JSONDecodeError:
-            message = None
+            if text is None:
+                raise ValueError(f"the message is binary; {expected}")
+            message = _checks.parse_json(text, "the message", max_bytes=MAX_MESSAGE_BYTES, max_depth=MAX_JSON_DEPTH)
+        except ValueError as exc:
+            await self._send({"type": "error", "message": str(exc)})
+            return
         kind = message.get("type") if isinstance(message, dict) else None
         if kind not in COMMANDS:
-            await self._send({"type": "error", "message": f"expected a JSON object with a type among {list(COMMANDS)}"})
+            await self._send({"type": "error", "message": expected})
             return
         session = self.session
         try:
@@ -246,7 +296,7 @@ class _Tab:
                 replies = await self.playground.call(session.configure, message.get("config"))
             else:
                 replies = await self.playground.call(getattr(session, kind))
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:  # the session's checks name the setting at fault
             replies = [{"type": "error", "message": str(exc)}]
         except Exception:
             logger.exception("playground: %s failed", kind)
@@ -257,7 +307,29 @@ class _Tab:
             await self._send(reply)
 
     async def _send(self, message: dict) -> None:
-        await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+        await self.websocket.send_text(encode(message))
+
+
+def encode(message: dict) -> str:
+    """``message`` as strict JSON: a NaN or an infinity (which ``JSON.parse`` refuses) becomes null."""
+    try:
+        return json.dumps(message, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(message), separators=(",", ":"), allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
 def websocket_support() -> bool:
@@ -278,12 +350,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
         print(f"layerwise playground: cannot listen on {host}:{port} ({exc.strerror}); pass another --port", file=sys.stderr)
         return 2
     bound = sock.getsockname()[1]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{bound}/"
+    url = _url(host, bound)
     print(f"layerwise playground: {url}  (Ctrl-C stops it)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}: anyone who can reach this machine can use the playground", file=sys.stderr)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    config = uvicorn.Config(create_app(), log_level="warning", ws_per_message_deflate=False)
+    app = create_app(host=host, port=bound)
+    config = uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False, ws_max_size=16 * MAX_MESSAGE_BYTES)
     uvicorn.Server(config).run(sockets=[sock])
     return 0

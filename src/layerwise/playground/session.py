@@ -54,6 +54,8 @@ MAX_ROWS = 5000  # points an uploaded file may hold
 MAX_LEARNING_RATE = 10.0
 MAX_L2 = 10.0
 MAX_DROPOUT = 0.9
+MAX_SPEED = 10_000  # epochs per second
+MAX_FEATURE = 1e100  # |x| of an uploaded point: its square, the plot's bounds and grid stay finite
 GRID = 50  # the output is drawn from GRID x GRID points of the plane
 THUMB_STRIDE = 2  # unit heat maps use every 2nd grid point: THUMB x THUMB
 THUMB = GRID // THUMB_STRIDE
@@ -134,13 +136,15 @@ def _parse_config(c: Config, uploads: Uploads) -> Config:
         raise ValueError(f"{len(layers)} hidden layers; the playground allows up to {MAX_HIDDEN_LAYERS}")
     for n in layers:
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_UNITS:
-            raise ValueError(f"a hidden layer has {n!r} units; expected 1 to {MAX_UNITS}")
+            raise ValueError(f"a hidden layer has {_checks._show(n)} units; expected 1 to {MAX_UNITS}")
     acts = c.activations
     if isinstance(acts, (str, bytes)) or not isinstance(acts, (list, tuple)) or len(acts) != len(layers):
         raise ValueError(f"activations is {acts!r}; expected one name per hidden layer ({len(layers)})")
     for a in acts:
         _checks.check_name("hidden activation", a, HIDDEN_ACTIVATIONS)
     batch_size = _checks.check_positive_int("batch_size", c.batch_size, allow_none=True)
+    if batch_size is not None and batch_size > MAX_ROWS:
+        raise ValueError(f"batch_size is {_checks._show(batch_size)}; expected at most {MAX_ROWS} (or none for the full batch)")
     dropout = _checks.check_positive_float("dropout", c.dropout, allow_zero=True)
     if dropout > MAX_DROPOUT:
         raise ValueError(f"dropout is {dropout:g}; expected a rate from 0 to {MAX_DROPOUT}")
@@ -149,8 +153,8 @@ def _parse_config(c: Config, uploads: Uploads) -> Config:
     if learning_rate > MAX_LEARNING_RATE or l2 > MAX_L2:
         raise ValueError(f"learning_rate is {learning_rate:g} and l2 {l2:g}; the playground allows up to {MAX_LEARNING_RATE:g} and {MAX_L2:g}")
     speed = c.speed
-    if isinstance(speed, bool) or not isinstance(speed, int) or speed < 0:
-        raise ValueError(f"speed is {speed!r}; expected epochs per second (0 for as fast as possible)")
+    if isinstance(speed, bool) or not isinstance(speed, int) or not 0 <= speed <= MAX_SPEED:
+        raise ValueError(f"speed is {_checks._show(speed)}; expected epochs per second up to {MAX_SPEED} (0 for as fast as possible)")
     return replace(
         c,
         noise=noise,
@@ -228,6 +232,12 @@ def parse_upload(data: bytes, filename: str) -> datasets.Dataset:
         raise ValueError(f"{name} has {ds.m} rows; the playground draws up to {MAX_ROWS} points")
     if not np.isfinite(ds.X).all():
         raise ValueError(f"{name} has NaN or infinite features; every feature must be a finite number")
+    if (np.abs(ds.X) > MAX_FEATURE).any():
+        feature, example = (int(i) for i in np.argwhere(np.abs(ds.X) > MAX_FEATURE)[0])
+        reader = csv.reader(text.splitlines())
+        rows = [reader.line_num for row in reader if row][1:]  # the file's row of each point, as load_csv skips blank ones
+        raise ValueError(f"{name}: row {rows[example]}, column {header[feature]!r}: {ds.X[feature, example]:g} is too large to draw; "
+                         f"expected values within +-{MAX_FEATURE:g} (scale the column)")  # fmt: skip
     if ds.task == "regression":
         raise ValueError(f"{name}: the label column {header[-1]!r} holds non-integer numbers; expected class labels (integers or names)")
     classes = np.unique(ds.Y)
@@ -529,7 +539,7 @@ class Session:
             "learning_rate": self.trainer.optimizer.learning_rate,
             "boundary": _b64(AL * 255),
             "units": thumbs,
-            "weights": [np.round(net.parameters[f"W{l}"], 4).tolist() for l in range(1, L + 1)],
+            "weights": [_rounded(net.parameters[f"W{l}"], 4) for l in range(1, L + 1)],
             "curve": {"start": start, **{k: v[start:] for k, v in self._curve.items()}},
         }
 
@@ -573,8 +583,11 @@ def _b64(values: np.ndarray) -> str:
     return base64.b64encode(np.round(np.clip(values, 0, 255)).astype(np.uint8).tobytes()).decode("ascii")
 
 
-def _rounded(values: np.ndarray, digits: int) -> list[float]:
-    return np.round(values, digits).tolist()
+def _rounded(values: np.ndarray, digits: int) -> list:
+    """``values`` rounded to ``digits`` decimals where that means something (rounding 1e308
+    would overflow: values past 1e15 have no decimals to round)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(np.abs(values) < 1e15, np.round(values, digits), values).tolist()
 
 
 def _class_names(ds: datasets.Dataset) -> list[str]:
