@@ -338,7 +338,8 @@ def test_allowed_hosts():
     assert "does not name this server" in _web.host_error("localhost:8124", allowed)
     assert "'None'" not in _web.host_error(None, allowed) and "None" in _web.host_error(None, allowed)
     assert "192.168.1.5:80" in _web.allowed_hosts("192.168.1.5", 80) and "192.168.1.5" in _web.allowed_hosts("192.168.1.5", 80)
-    assert _web.allowed_hosts("0.0.0.0", 9000, ["box.lan"]) == {"localhost:9000", "127.0.0.1:9000", "[::1]:9000", "box.lan:9000"}
+    machine = {_web.authority(socket.gethostname(), 9000), _web.authority(socket.getfqdn(), 9000)}  # a wildcard: this machine's names
+    assert _web.allowed_hosts("0.0.0.0", 9000, ["box.lan"]) == {"localhost:9000", "127.0.0.1:9000", "[::1]:9000", "box.lan:9000", *machine}
     assert _web.origin_error(None, allowed) is None and _web.origin_error("http://127.0.0.1:8123", allowed) is None
     assert _web.origin_error("null", allowed) and _web.origin_error("http://127.0.0.1:8124", allowed)
     assert _web.is_loopback("127.0.0.2") and _web.is_loopback("::1") and not _web.is_loopback("0.0.0.0")

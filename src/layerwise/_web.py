@@ -1,5 +1,5 @@
-"""Who may talk to layerwise's local web servers (the prediction server; the playground can use
-it too): one policy for the ``Host`` and ``Origin`` headers.
+"""Who may talk to layerwise's local web servers (the prediction server and the playground):
+one policy for the ``Host`` and ``Origin`` headers.
 
 A server on 127.0.0.1 is reachable by any page the user's browser opens. Two checks keep other
 sites out:
@@ -44,10 +44,12 @@ def authority(host: str, port: int) -> str:
 
 def allowed_hosts(bound: str, port: int, extra: Iterable[str] = ()) -> frozenset[str]:
     """The ``Host`` values a server bound to ``bound:port`` answers: the loopback names, the
-    bound address (unless it is a wildcard such as 0.0.0.0) and ``extra`` names, each with the
-    port (and bare, for port 80)."""
+    bound address (for a wildcard such as 0.0.0.0, this machine's names) and ``extra`` names,
+    each with the port (and bare, for port 80)."""
     names = {*LOOPBACK_NAMES, *extra}
-    if bound not in WILDCARDS:
+    if bound in WILDCARDS:  # every address of this machine: its names too
+        names |= {socket.gethostname(), socket.getfqdn()}
+    else:
         names.add(bound)
     allowed = {authority(name, port) for name in names}
     if port == 80:

@@ -29,26 +29,24 @@ import importlib.util
 import json
 import logging
 import math
-import socket
 import sys
 import tempfile
 import threading
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket, WebSocketClose, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .. import _checks
+from .. import _checks, _web
+from .._web import allowed_hosts
 from .session import Session, Uploads, options
 
 STATIC = Path(__file__).with_name("static")
@@ -57,8 +55,6 @@ FPS = 20.0
 COMMANDS = ("config", "play", "pause", "step", "reset")
 MAX_MESSAGE_BYTES = 64 * 1024  # a config message is a few hundred bytes; past 16x this uvicorn closes the socket
 MAX_JSON_DEPTH = 4  # {"type": .., "config": {"layers": [..]}}
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
-WILDCARD = ("0.0.0.0", "::", "")
 
 logger = logging.getLogger("layerwise.playground")
 
@@ -84,42 +80,6 @@ class Playground:
         return self._options
 
 
-def allowed_hosts(host: str, port: int) -> frozenset[str]:
-    """The ``Host`` headers a server bound to ``host:port`` answers: the loopback names and
-    ``host`` itself (with this machine's names when ``host`` is a wildcard), each with the port."""
-    names = {*LOOPBACK, f"[{host}]" if ":" in host else host}
-    if host in WILDCARD:
-        names |= {socket.gethostname(), socket.getfqdn()}
-    hosts = {f"{name.lower()}:{port}" for name in names if name}
-    return frozenset(hosts | ({name.lower() for name in names if name} if port == 80 else set()))
-
-
-class _OwnPageOnly:
-    """ASGI middleware: refuses (403, or a WebSocket closed before it opens) any request whose
-    ``Host`` is not allowed or whose ``Origin`` names another host."""
-
-    def __init__(self, app, hosts: frozenset[str], home: str):
-        self.app = app
-        self.hosts = hosts
-        self.home = home
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] in ("http", "websocket"):
-            headers = Headers(scope=scope)
-            host, origin = headers.get("host", "").lower(), headers.get("origin")
-            refusal = None
-            if host not in self.hosts:
-                refusal = f"Host {host!r} refused: the playground answers only to its own address, {self.home}"
-            elif origin is not None and urlsplit(origin).netloc.lower() != host:
-                refusal = "only the playground's own page may use it (a page of another origin sent this request)"
-            if refusal is not None:
-                logger.warning("playground: %s %s", scope.get("path"), refusal)
-                reply = _error(403, refusal) if scope["type"] == "http" else WebSocketClose(code=1008)  # policy violation
-                await reply(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def create_app(*, host: str = "127.0.0.1", port: int = 8000, max_upload_bytes: int = MAX_UPLOAD_BYTES, fps: float = FPS) -> Starlette:
     """The Starlette app for a server bound to ``host:port``; its shared state is ``app.state.playground``."""
     playground = Playground(max_upload_bytes=max_upload_bytes, fps=fps)
@@ -141,7 +101,7 @@ def create_app(*, host: str = "127.0.0.1", port: int = 8000, max_upload_bytes: i
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
-        middleware=[Middleware(_OwnPageOnly, hosts=allowed_hosts(host, port), home=_url(host, port))],
+        middleware=[Middleware(_web.HostGuard, allowed=allowed_hosts(host, port))],
         lifespan=lifespan,
     )
     app.state.playground = playground
@@ -345,14 +305,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
         print("layerwise playground needs a WebSocket library: pip install 'layerwise[web]'", file=sys.stderr)
         return 2
     try:
-        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock = _web.listen(host, port)
     except OSError as exc:
         print(f"layerwise playground: cannot listen on {host}:{port} ({exc.strerror}); pass another --port", file=sys.stderr)
         return 2
     bound = sock.getsockname()[1]
     url = _url(host, bound)
     print(f"layerwise playground: {url}  (Ctrl-C stops it)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not _web.is_loopback(host):
         print(f"warning: listening on {host}: anyone who can reach this machine can use the playground", file=sys.stderr)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
