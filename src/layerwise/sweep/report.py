@@ -16,6 +16,8 @@ import json
 import math
 from pathlib import Path
 
+from ..io import atomic_write
+from ..plots import _figure, _save
 from .config import Uniform
 
 TOP_CURVES = 5  # trials drawn in top_costs.png
@@ -96,16 +98,18 @@ def write_trial(out: Path, trial, n_trials: int) -> None:
     histories = trial.histories
     for k, h in enumerate(histories):
         if h is not None:
-            h.write_csv(folder / ("history.csv" if len(histories) == 1 else f"history_fold{k}.csv"))
+            with atomic_write(folder / ("history.csv" if len(histories) == 1 else f"history_fold{k}.csv"), "w") as f:
+                h.write_csv(f)
     info = {"trial": trial.trial, "seed": trial.seed, "status": trial.status, "message": trial.message,
             "metric": trial.metric if math.isfinite(trial.metric) else None, "epochs": trial.epochs,
             "seconds": trial.seconds, "hyperparameters": trial.params}  # fmt: skip
-    (folder / "trial.json").write_text(json.dumps(info, indent=2) + "\n")
+    with atomic_write(folder / "trial.json", "w") as f:
+        f.write(json.dumps(info, indent=2) + "\n")
 
 
 def write_results(result, plots: bool = True) -> None:
     """results.csv, summary.json, best_model.npz and (with matplotlib) the figures under ``result.out``."""
-    from ..io import atomic_write, save_model
+    from ..io import save_model
 
     out = result.out
     with atomic_write(out / "results.csv", "w") as f:
@@ -134,12 +138,6 @@ def write_results(result, plots: bool = True) -> None:
             return
         plot_metric_vs_hyperparameters(result, out / "metric_vs_hyperparameters.png")
         plot_top_costs(result, out / "top_costs.png")
-
-
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
 
 
 def plot_metric_vs_hyperparameters(result, path) -> Path | None:
@@ -172,8 +170,7 @@ def plot_metric_vs_hyperparameters(result, path) -> Path | None:
         if i == 0:
             ax.legend(fontsize="small")
     fig.suptitle(f"{result.config.name}: {result.metric.name} against each hyperparameter")
-    fig.savefig(path, dpi=110)
-    return Path(path)
+    return _save(fig, path)
 
 
 def plot_top_costs(result, path, top: int = TOP_CURVES) -> Path:
@@ -192,5 +189,4 @@ def plot_top_costs(result, path, top: int = TOP_CURVES) -> Path:
     ax.set_title(f"{result.config.name}: cost curves of the best trials")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    fig.savefig(path, dpi=110)
-    return Path(path)
+    return _save(fig, path)
