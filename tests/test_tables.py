@@ -13,7 +13,7 @@ pd = pytest.importorskip("pandas", reason="reading CSV files needs pandas: insta
 
 from layerwise.data import tables  # noqa: E402
 from layerwise.data.tables import Table, read_table  # noqa: E402
-from messy import messy_frame, write_messy_csv  # noqa: E402
+from messy_csv import messy_frame, write_messy_csv  # noqa: E402
 
 
 def write(path, text: str, encoding: str = "utf-8") -> str:

@@ -17,7 +17,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +96,46 @@ class Table:
     def rows(self, idx: np.ndarray) -> Table:
         """The rows at ``idx`` (a copy)."""
         return Table(list(self.names), [c[idx] for c in self.columns], self.source)
+
+
+def as_table(data, source: str = "") -> Table:
+    """A Table of ``data``: a Table, a pandas DataFrame (rows are examples) or a mapping of columns.
+
+    Numeric columns (numbers, nullable integers) become float64 with NaN where missing; any
+    other column becomes text (str, None where missing).
+    """
+    if isinstance(data, Table):
+        return data
+    if isinstance(data, Mapping):
+        items = [(str(k), v) for k, v in data.items()]
+    elif hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame, without importing pandas
+        items = [(str(k), data[k]) for k in data.columns]
+        source = source or "the DataFrame"
+    else:
+        raise TypeError(f"data is {type(data).__name__}; expected a pandas DataFrame, a Table or a mapping of columns")
+    names, columns = [], []
+    for name, values in items:
+        names.append(name)
+        columns.append(_column(name, values))
+    return Table(names, columns, source or "the columns")
+
+
+def _column(name: str, values) -> np.ndarray:
+    if hasattr(values, "to_numpy"):  # a pandas Series: nullable numbers to NaN, text NA to None
+        kind = getattr(values.dtype, "kind", "O")
+        if kind in "iuf":
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = values.to_numpy(dtype=object)
+    a = np.asarray(values)
+    if a.ndim != 1:
+        raise ValueError(f"column {name!r} has shape {a.shape}; expected one value per row")
+    if a.dtype.kind in "iuf":
+        return a.astype(np.float64)
+    cells = a.tolist()
+    numbers = all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in cells)
+    if numbers and any(v is not None for v in cells):
+        return np.array([np.nan if v is None else v for v in cells], dtype=np.float64)
+    return _text_cells(cells)
 
 
 # ----------------------------------------------------------------------------- readers
@@ -326,7 +366,10 @@ def _read_typed(pd, stream, path, options, names, kinds) -> Table:
     """The whole file, numeric columns as float64 straight from the parser, in chunks."""
     numeric_names = [n for n in names if kinds[n] == "numeric"]
     dtypes = {n: (np.float64 if kinds[n] == "numeric" else str) for n in names}
-    blocks: list[np.ndarray] = []
+    # the float block is allocated once, for as many rows as the file has lines after the header,
+    # and filled chunk by chunk: the file's numbers are never held twice
+    block = np.empty((len(numeric_names), _count_rows_at_most(stream)))
+    stream.seek(0)
     texts: dict[str, list[np.ndarray]] = {n: [] for n in names if kinds[n] != "numeric"}
     reader = _pandas_call(path, lambda: pd.read_csv(stream, dtype=dtypes, chunksize=CHUNK_ROWS, **options))
     start = 0
@@ -341,20 +384,29 @@ def _read_typed(pd, stream, path, options, names, kinds) -> Table:
                     _raise_parser_error(path, e)
                 stream.seek(0)
                 _raise_not_a_number(pd, stream, path, options, start, numeric_names)
+            stop = start + len(chunk)
             if numeric_names:
-                blocks.append(np.ascontiguousarray(chunk[numeric_names].to_numpy(dtype=np.float64).T))
+                block[:, start:stop] = chunk[numeric_names].to_numpy(dtype=np.float64).T
             for n, parts in texts.items():
                 parts.append(chunk[n].to_numpy(dtype=object, na_value=None))
-            start += len(chunk)
+            start = stop
     if start == 0:
         raise ValueError(f"{path} has a header but no rows")
-    block = np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0] if blocks else np.empty((0, start))
-    del blocks
+    if start < block.shape[1]:  # blank lines or line ends inside quotes: fewer rows than lines
+        block = block[:, :start].copy()
     by_name = {n: block[i] for i, n in enumerate(numeric_names)}
     for n, parts in texts.items():
         cells = np.concatenate(parts)
         by_name[n] = _as_numbers(cells) if kinds[n] == "empty" else cells
     return Table(names, [by_name[n] for n in names], path)
+
+
+def _count_rows_at_most(stream) -> int:
+    """Lines after the header (a b"\\n" byte ends each, in every encoding we read): at least the rows."""
+    n, last = 0, b"\n"
+    while chunk := stream.read(1 << 24):
+        n, last = n + chunk.count(b"\n"), chunk[-1:]
+    return n - (last == b"\n")  # the header's line, or a last line without a line end
 
 
 def _as_numbers(cells: np.ndarray) -> np.ndarray:
