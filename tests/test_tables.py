@@ -171,3 +171,21 @@ def test_table_checks_its_columns():
         Table(["a", "b"], [np.zeros(2), np.zeros(3)])
     with pytest.raises(KeyError, match=r"no column 'z'"):
         Table(["a"], [np.zeros(2)])["z"]
+
+
+def test_as_table_from_a_dataframe_and_a_mapping():
+    from layerwise.data.tables import as_table
+
+    frame = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "f": [0.5, np.nan, 2.0], "s": ["a", None, "c"], "b": [True, False, True]})
+    t = as_table(frame)
+    np.testing.assert_array_equal(t["n"], [1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(t["f"], [0.5, np.nan, 2.0])
+    assert t["s"].tolist() == ["a", None, "c"] and t["b"].tolist() == ["True", "False", "True"]  # booleans are categories
+    t = as_table({"x": [1, None, 2.5], "k": np.array(["u", "v", None], dtype=object), "i": np.arange(3)})
+    np.testing.assert_array_equal(t["x"], [1.0, np.nan, 2.5])  # numbers with a hole stay numbers
+    assert t["k"].tolist() == ["u", "v", None] and t["i"].dtype == np.float64
+    assert as_table(t) is t
+    with pytest.raises(TypeError, match="expected a pandas DataFrame, a Table or a mapping"):
+        as_table([[1, 2]])
+    with pytest.raises(ValueError, match=r"column 'x' has shape \(2, 2\)"):
+        as_table({"x": np.zeros((2, 2))})
