@@ -189,3 +189,10 @@ def test_as_table_from_a_dataframe_and_a_mapping():
         as_table([[1, 2]])
     with pytest.raises(ValueError, match=r"column 'x' has shape \(2, 2\)"):
         as_table({"x": np.zeros((2, 2))})
+
+
+def test_a_written_index_column_is_named_as_pandas_names_it(tmp_path):
+    pd.DataFrame({"x": [0.5, 1.5, 2.5], "y": ["a", "b", "a"]}).to_csv(tmp_path / "i.csv")  # index=True
+    t = read_table(tmp_path / "i.csv")
+    assert t.names == ["Unnamed: 0", "x", "y"]
+    np.testing.assert_array_equal(t["Unnamed: 0"], [0.0, 1.0, 2.0])

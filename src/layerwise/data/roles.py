@@ -82,6 +82,10 @@ def column_roles(
         column = table[n]
         present = column[~_missing(column)]
         forced = n in categorical
+        if _is_row_index(n, column):
+            roles.notes.append(f"column {n!r} numbers the rows 0, 1, 2, ... (an index written with the data): not used as a feature")
+            roles.dropped.append(n)
+            continue
         if not forced and len(np.unique(present.astype(str) if column.dtype.kind == "O" else present)) <= 1:
             value = repr(present[0].item() if isinstance(present[0], np.generic) else present[0]) if len(present) else "no value"
             roles.notes.append(f"column {n!r} holds {value} in every row: not used as a feature")
@@ -100,6 +104,13 @@ def column_roles(
                          + (f" ({'; '.join(roles.notes)})" if roles.notes else ""))  # fmt: skip
     roles.dropped = [n for n in table.names if n in roles.dropped]
     return roles
+
+
+def _is_row_index(name: str, column: np.ndarray) -> bool:
+    """An unnamed column (pandas writes its index as "Unnamed: 0") holding 0..m-1 or 1..m."""
+    if not (name == "" or name.startswith("Unnamed: ")) or column.dtype.kind != "f" or len(column) < 2:
+        return False
+    return bool(np.array_equal(column, np.arange(len(column))) or np.array_equal(column, np.arange(1, len(column) + 1)))
 
 
 def labelled_rows(table: Table, label: str) -> tuple[np.ndarray, int]:

@@ -336,14 +336,16 @@ def _read_csv(path, delimiter, encoding, decimal, usecols, numeric: set[str], te
         names = _used(path, names, usecols)
         options = dict(sep=delimiter, encoding=encoding, decimal=decimal, skipinitialspace=True, engine="c",
                        usecols=None if usecols is None else names)  # fmt: skip  (usecols would hide a row too long)
-        kinds = _infer_kinds(pd, stream, path, options, names, numeric, text)
+        names, kinds = _infer_kinds(pd, stream, path, options, numeric, text)
         stream.seek(0)
         return _read_typed(pd, stream, path, options, names, kinds)
 
 
-def _infer_kinds(pd, stream, path, options, names, numeric: set[str], text: set[str]) -> dict[str, str]:
-    """Column name -> "numeric" | "text" | "empty" (no value in the first INFER_ROWS rows)."""
+def _infer_kinds(pd, stream, path, options, numeric: set[str], text: set[str]) -> tuple[list[str], dict[str, str]]:
+    """(the column names as pandas gives them, an empty one as "Unnamed: <i>"; name ->
+    "numeric" | "text" | "empty" (no value in the first INFER_ROWS rows))."""
     first = _pandas_call(path, lambda: pd.read_csv(stream, dtype=str, nrows=INFER_ROWS, **options))
+    names = [str(c) for c in first.columns]
     kinds = {}
     for n in names:
         cells = _numeric_text(first[n], options["decimal"])
@@ -354,7 +356,7 @@ def _infer_kinds(pd, stream, path, options, names, numeric: set[str], text: set[
             kinds[n] = "numeric"
         else:
             kinds[n] = "text" if present.any() else "empty"
-    return kinds
+    return names, kinds
 
 
 def _numeric_text(cells, decimal: str):
