@@ -124,6 +124,8 @@ def test_forced_types(tmp_path):
         ("a,b,a\n1,2,3\n", r"the column name 'a' appears twice"),
         ("a,b\n", r"has a header but no rows"),
         ("a,b\n1,2\n3,4,5\n", r"row 3 has 3 cells, the header 2"),
+        ("a,b,c\n1,2,3\n4,5\n", r"row 3 has 2 cells, the header 3"),  # pandas alone would fill a missing cell
+        ("a;b;c\r\n1;2;3\r\n\r\n4;5\r\n", r"row 4 has 2 cells, the header 3"),  # blank lines are rows of nothing
     ],
 )
 def test_bad_files_name_file_and_row(tmp_path, text, message):
@@ -196,3 +198,28 @@ def test_a_written_index_column_is_named_as_pandas_names_it(tmp_path):
     t = read_table(tmp_path / "i.csv")
     assert t.names == ["Unnamed: 0", "x", "y"]
     np.testing.assert_array_equal(t["Unnamed: 0"], [0.0, 1.0, 2.0])
+
+
+def test_short_rows_are_found_across_reads(tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, "SCAN_BYTES", 7)  # lines cut at every read
+    rows = "".join(f"{i},{i + 1},{i + 2}\n" for i in range(40))
+    path = write(tmp_path / "s.csv", "a,b,c\n" + rows + "7,8\n" + rows)
+    with pytest.raises(ValueError, match=r"row 42 has 2 cells, the header 3"):
+        read_table(path)
+    assert read_table(write(tmp_path / "ok.csv", "a,b,c\n" + rows + "1,2,3")).m == 41  # no line end at the end
+    # after a quote, a line end may sit inside a field: rows are not counted by delimiters there
+    assert read_table(write(tmp_path / "q.csv", 'a,b,c\n1,"x\ny",3\n4,5,6\n')).m == 2
+
+
+def test_feature_rows_view_the_block_and_rows_keep_it(tmp_path):
+    from layerwise.data.tables import feature_rows
+
+    t = read_table(write(tmp_path / "n.csv", "a,b,s,c,y\n1,2,x,3,0\n4,5,y,6,1\n7,8,z,9,0\n"))
+    X = feature_rows(t, ["a", "b", "c"])
+    assert np.shares_memory(X, t["a"]) and X.tolist() == [[1, 4, 7], [2, 5, 8], [3, 6, 9]]  # no copy of a big file
+    part = t.rows(np.array([2, 0]))
+    assert part["a"].base is part["y"].base and part["c"].tolist() == [9.0, 3.0] and part["s"].tolist() == ["z", "x"]
+    R = feature_rows(part, ["a", "s"], categorical=["s"])
+    assert R.dtype == object and R.tolist() == [[7.0, 1.0], ["z", "x"]]
+    with pytest.raises(ValueError, match=r"column 's', example 0: 'x' is not a number"):
+        feature_rows(t, ["a", "s"])

@@ -38,11 +38,13 @@ def _missing(column: np.ndarray) -> np.ndarray:
     return np.array([v is None for v in column], dtype=bool)
 
 
-def _label_name(table: Table, label: str | int | None) -> str:
+def label_name(table: Table, label: str | int | None) -> str:
+    """The name of the label column ``label`` (a name, or an index; default: the last column)."""
     if label is None:
         label = -1
     if isinstance(label, str):
-        table[label]  # noqa: B018  (a KeyError naming the columns)
+        if label not in table:
+            raise ValueError(f"{table.source}: no column {label!r}; the columns are {table.names}")
         return label
     if not -len(table.names) <= label < len(table.names):
         raise ValueError(f"{table.source}: label index {label} out of range for {len(table.names)} columns")
@@ -62,7 +64,7 @@ def column_roles(
     ``ids`` are carried to predictions, never features; ``drop`` are ignored; ``categorical``
     forces those columns (e.g. integer codes) to be one-hot encoded.
     """
-    label = _label_name(table, label)
+    label = label_name(table, label)
     given = {"--id": list(ids), "--drop": list(drop), "--categorical": list(categorical)}
     for option, names in given.items():
         for n in names:

@@ -29,6 +29,8 @@ INFER_ROWS = 10_000
 CHUNK_ROWS = 100_000
 #: Bytes looked at to detect the encoding, the delimiter and the decimal mark.
 SAMPLE_BYTES = 1 << 16
+#: Bytes read at a time by the pass that counts the lines (and finds short rows) before parsing.
+SCAN_BYTES = 1 << 24
 DELIMITERS = (",", ";", "\t", "|")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
@@ -94,8 +96,13 @@ class Table:
         return Table(list(names), [self[n] for n in names], self.source)
 
     def rows(self, idx: np.ndarray) -> Table:
-        """The rows at ``idx`` (a copy)."""
-        return Table(list(self.names), [c[idx] for c in self.columns], self.source)
+        """The rows at ``idx`` (a copy; numeric columns stay rows of one block)."""
+        block = _block_rows([c for c in self.columns if c.dtype.kind == "f"])
+        if block is None:
+            return Table(list(self.names), [c[idx] for c in self.columns], self.source)
+        base, rows = block
+        picked = iter(base[np.ix_(rows, np.asarray(idx))])  # one new block for the numeric columns
+        return Table(list(self.names), [next(picked) if c.dtype.kind == "f" else c[idx] for c in self.columns], self.source)
 
 
 def as_table(data, source: str = "") -> Table:
@@ -138,6 +145,56 @@ def _column(name: str, values) -> np.ndarray:
     return _text_cells(cells)
 
 
+def feature_rows(table: Table, names: Sequence[str], categorical: Sequence[str] = ()) -> np.ndarray:
+    """R (n, m): the columns ``names`` of ``table`` as rows, what a model's pipeline takes.
+
+    float64 (NaN where missing) when none is ``categorical`` (a view of the reader's block when
+    the columns are consecutive rows of it, so a large file is not copied); otherwise an object
+    array whose categorical rows hold text (str, None) and whose other rows hold floats. A text
+    cell in a numeric column is a ValueError naming the column and the example.
+    """
+    cat = set(categorical)
+    columns = [table[n] if n in cat else _numbers(n, table[n]) for n in names]
+    if not cat & set(names):
+        block = _block_rows(columns)
+        if block is None:
+            return np.vstack(columns) if columns else np.zeros((0, table.m))
+        base, rows = block
+        consecutive = rows.size and np.array_equal(rows, np.arange(rows[0], rows[0] + rows.size))
+        return base[rows[0] : rows[0] + rows.size] if consecutive else base[rows]
+    out = np.empty((len(columns), table.m), dtype=object)
+    for i, c in enumerate(columns):
+        out[i] = c
+    return out
+
+
+def _numbers(name: str, column: np.ndarray) -> np.ndarray:
+    if column.dtype.kind == "f":
+        return column
+    out = np.empty(column.shape)
+    for i, v in enumerate(column):
+        try:
+            out[i] = np.nan if v is None else float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"column {name!r}, example {i}: {v!r} is not a number") from None
+    return out
+
+
+def _block_rows(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(block, row indices) when every column is a whole row of one C-contiguous float64 block
+    (as the readers make them), else None."""
+    base = columns[0].base if columns else None
+    if not isinstance(base, np.ndarray) or base.ndim != 2 or base.dtype != np.float64 or not base.flags.c_contiguous or not base.strides[0]:
+        return None
+    rows = []
+    for c in columns:
+        row, offset = divmod(c.ctypes.data - base.ctypes.data, base.strides[0])
+        if c.base is not base or offset or c.strides != (8,) or c.shape != (base.shape[1],) or not 0 <= row < base.shape[0]:
+            return None
+        rows.append(row)
+    return base, np.array(rows, dtype=np.int64)
+
+
 # ----------------------------------------------------------------------------- readers
 
 
@@ -168,9 +225,9 @@ def read_table(
     number or missing; ``numeric`` / ``text`` force the type of the columns they name.
     ``usecols`` reads only those columns (in the file's order), naming any that are absent.
     """
-    key = os.fspath(path)
+    key = "<stdin>" if os.fspath(path) == "-" else os.fspath(path)
     suffix = Path(key).suffix.lower()
-    if key != "-" and not Path(key).is_file():
+    if key != "<stdin>" and not Path(key).is_file():
         raise FileNotFoundError(f"{key}: no such file")
     if suffix in (".parquet", ".pq"):
         if delimiter is not None or encoding is not None or decimal is not None:
@@ -230,7 +287,7 @@ def _text_cells(values: Sequence) -> np.ndarray:
 
 def _raw(path: str) -> tuple[io.BufferedIOBase, bytes]:
     """(binary stream positioned at 0, first SAMPLE_BYTES bytes); standard input is read whole."""
-    if path == "-":
+    if path == "<stdin>":
         stream = io.BytesIO(sys.stdin.buffer.read())
     else:
         stream = open(path, "rb")  # noqa: SIM115  (closed by the caller)
@@ -332,13 +389,14 @@ def _read_csv(path, delimiter, encoding, decimal, usecols, numeric: set[str], te
         if decimal == delimiter:
             raise ValueError(f"{path}: the decimal mark {decimal!r} cannot also be the delimiter")
         names = next(csv.reader(io.StringIO(head), delimiter=delimiter, skipinitialspace=True))
+        n_header = len(names)
         _check_header(path, names)
         names = _used(path, names, usecols)
         options = dict(sep=delimiter, encoding=encoding, decimal=decimal, skipinitialspace=True, engine="c",
                        usecols=None if usecols is None else names)  # fmt: skip  (usecols would hide a row too long)
         names, kinds = _infer_kinds(pd, stream, path, options, numeric, text)
         stream.seek(0)
-        return _read_typed(pd, stream, path, options, names, kinds)
+        return _read_typed(pd, stream, path, options, names, kinds, n_header)
 
 
 def _infer_kinds(pd, stream, path, options, numeric: set[str], text: set[str]) -> tuple[list[str], dict[str, str]]:
@@ -364,13 +422,16 @@ def _numeric_text(cells, decimal: str):
     return cells.str.replace(",", ".", regex=False) if decimal == "," else cells
 
 
-def _read_typed(pd, stream, path, options, names, kinds) -> Table:
+def _read_typed(pd, stream, path, options, names, kinds, n_header: int) -> Table:
     """The whole file, numeric columns as float64 straight from the parser, in chunks."""
     numeric_names = [n for n in names if kinds[n] == "numeric"]
     dtypes = {n: (np.float64 if kinds[n] == "numeric" else str) for n in names}
     # the float block is allocated once, for as many rows as the file has lines after the header,
     # and filled chunk by chunk: the file's numbers are never held twice
-    block = np.empty((len(numeric_names), _count_rows_at_most(stream)))
+    capacity, short = _scan(stream, options["sep"], options["encoding"], n_header)
+    if short is not None:
+        raise ValueError(f"{path}: row {short[0]} has {short[1]} cells, the header {n_header}")
+    block = np.empty((len(numeric_names), capacity))
     stream.seek(0)
     texts: dict[str, list[np.ndarray]] = {n: [] for n in names if kinds[n] != "numeric"}
     reader = _pandas_call(path, lambda: pd.read_csv(stream, dtype=dtypes, chunksize=CHUNK_ROWS, **options))
@@ -403,12 +464,43 @@ def _read_typed(pd, stream, path, options, names, kinds) -> Table:
     return Table(names, [by_name[n] for n in names], path)
 
 
-def _count_rows_at_most(stream) -> int:
-    """Lines after the header (a b"\\n" byte ends each, in every encoding we read): at least the rows."""
-    n, last = 0, b"\n"
-    while chunk := stream.read(1 << 24):
+def _scan(stream, delimiter: str, encoding: str, n_header: int) -> tuple[int, tuple[int, int] | None]:
+    """(lines after the header, at least the rows; (row, cells) of the first row with fewer
+    cells than the header, which pandas would silently fill with missing cells).
+
+    One pass over the bytes: a b"\\n" ends each line in every encoding we read. Cells are
+    counted by their delimiters where that is exact: an ASCII-compatible encoding and no quote
+    character up to there (after one, a delimiter or line end may be inside a quoted field).
+    """
+    exact = codecs.lookup(encoding).name in _ASCII_COMPATIBLE and delimiter.isascii()
+    n, last, short, tail, lines = 0, b"\n", None, b"", 0
+    while chunk := stream.read(SCAN_BYTES):
         n, last = n + chunk.count(b"\n"), chunk[-1:]
-    return n - (last == b"\n")  # the header's line, or a last line without a line end
+        if exact and short is None:
+            exact = b'"' not in chunk
+            if exact:
+                data = tail + chunk
+                cut = data.rfind(b"\n") + 1
+                short, tail = _short_row(data[:cut], delimiter, n_header, lines), data[cut:]
+                lines += data.count(b"\n", 0, cut)
+    if exact and short is None and tail:
+        short = _short_row(tail + b"\n", delimiter, n_header, lines)
+    return n - (last == b"\n"), short  # the header's line, or a last line without a line end
+
+
+_ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "ascii", "cp1252", "iso8859-1", "latin-1"}
+
+
+def _short_row(data: bytes, delimiter: str, n_header: int, before: int) -> tuple[int, int] | None:
+    """(row, cells) of the first non-blank line of ``data`` (whole lines, ``before`` lines
+    already seen) with fewer than ``n_header`` cells, or None."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(a == 10)
+    cells = np.diff(np.searchsorted(np.flatnonzero(a == ord(delimiter)), ends), prepend=0) + 1
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    blank = (ends - starts) <= (a[np.maximum(ends - 1, 0)] == 13)  # empty, or only "\r"
+    bad = np.flatnonzero((cells < n_header) & ~blank)
+    return None if not bad.size else (before + int(bad[0]) + 1, int(cells[bad[0]]))
 
 
 def _as_numbers(cells: np.ndarray) -> np.ndarray:
