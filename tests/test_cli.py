@@ -69,8 +69,8 @@ def test_main_job_trains_the_planar_network_to_about_90_percent(planar_run):
 def test_model_file_records_the_run(planar_run):
     _, out = planar_run
     net = layerwise.load(out / "model.npz")
-    assert net.layer_dims == [2, 4, 1] and net.metadata["data"] == "planar"
-    run_settings = net.metadata["run"]
+    assert net.layer_dims == [2, 4, 1] and net.info["data"] == "planar"
+    run_settings = net.info["run"]
     assert run_settings["learning_rate"] == 1.2 and run_settings["seed"] == 1 and run_settings["init"] == "xavier"
     assert len(net.history_.costs) == 5000
 
@@ -116,7 +116,7 @@ def test_toml_config_with_flags_overriding(tmp_path):
     assert "Cost after" not in result.stdout  # --quiet
     net = layerwise.load(tmp_path / "out" / "model.npz")
     assert net.layer_dims == [2, 3, 1] and net.activations[0].spec == "relu"
-    assert len(net.history_.costs) == 50 and net.metadata["run"]["seed"] == 7
+    assert len(net.history_.costs) == 50 and net.info["run"]["seed"] == 7
     assert cli.read_config(tmp_path / "out" / "config.toml")["iterations"] == 50  # the run's own config reads back
 
 
@@ -132,8 +132,8 @@ def test_csv_with_named_label_and_standardisation(tmp_path):
                  "--iterations", "300", "--test-split", "0.25", "--out", "o", "--no-plots", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     net = layerwise.load(tmp_path / "o" / "model.npz")
-    assert net.layer_dims == [2, 1] and net.metadata["class_names"] == ["no", "yes"]
-    assert len(net.metadata["preprocessing"]["standardize"]["mean"]) == 2
+    assert net.layer_dims == [2, 1] and net.classes.tolist() == ["no", "yes"] and net.label == "answer"
+    assert net.features == ["a", "b"] and net.pipeline.steps[0].mean_.shape == (2, 1)
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] > 0.9
     report = json.loads(run("evaluate", "o/model.npz", "d.csv", "--split", "test", "--json", cwd=tmp_path).stdout)

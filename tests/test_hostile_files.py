@@ -49,14 +49,14 @@ def write_zip(path: Path, members: dict[str, bytes], compression=zipfile.ZIP_STO
 
 def document(dims=(3, 4, 1), **changes) -> dict:
     """A model file's metadata document for ``dims``, with fields replaced by ``changes``."""
-    net = lw.Network(list(dims), seed=0)
-    return {**io.model_document(net), **changes}
+    doc, _ = io.model_archive(lw.Model(lw.Network(list(dims), seed=0)))
+    return {**doc, **changes}
 
 
 def model_members(dims=(3, 4, 1), doc: dict | None = None, **arrays) -> dict[str, bytes]:
-    """The members of a model file: parameters of ``dims`` (overridden by ``arrays``) and metadata."""
-    net = lw.Network(list(dims), seed=0)
-    members = {f"{k}.npy": npy_bytes(v) for k, v in net.parameters.items()}
+    """The members of a model file: parameters of ``dims`` (overridden by ``arrays``), classes and metadata."""
+    _, parts = io.model_archive(lw.Model(lw.Network(list(dims), seed=0)))
+    members = {f"{k}.npy": npy_bytes(v) for k, v in parts.items()}
     text = json.dumps(doc if doc is not None else document(dims))
     members["metadata.npy"] = npy_bytes(np.frombuffer(text.encode(), dtype=np.uint8))
     members.update({f"{k}.npy": v if isinstance(v, bytes) else npy_bytes(v) for k, v in arrays.items()})
@@ -129,7 +129,8 @@ def test_the_cli_refuses_a_hostile_model_with_one_line(tmp_path, marker, capsys)
 def test_huge_architectures_are_refused_before_reading(tmp_path):
     dims = (100_000, 100_000, 1)
     doc = document((3, 4, 1))
-    doc["config"] = {**doc["config"], "layer_dims": list(dims)}
+    doc["network"] = {**doc["network"], "layer_dims": list(dims)}
+    doc["features"] = [f"x{i}" for i in range(dims[0])]
     path = write_zip(tmp_path / "huge.npz", model_members(doc=doc))
     refused(path, "more than max_parameters")
     small = write_zip(tmp_path / "small.npz", model_members())
@@ -181,11 +182,11 @@ def test_extra_missing_and_strangely_named_members(tmp_path):
 @pytest.mark.parametrize(
     "change, match",
     [
-        (dict(format_version=2), "format_version 2 is not supported"),
+        (dict(format_version=3), "format_version 3 is not supported"),
         (dict(format_version="1"), "format_version"),
         (dict(format="pickle"), "format is 'pickle'"),
         (dict(extra=1), r"unknown fields \['extra'\]"),
-        (dict(config={"layer_dims": [3, 4, 1]}), "missing fields"),
+        (dict(network={"layer_dims": [3, 4, 1]}), "missing fields"),
         (dict(history={"costs": "many"}), "history"),
     ],
 )
@@ -202,7 +203,7 @@ def test_wrong_version_or_fields(tmp_path, change, match):
 )  # fmt: skip
 def test_hostile_config_values(tmp_path, config, match):
     doc = document()
-    doc["config"] = {**doc["config"], **config}
+    doc["network"] = {**doc["network"], **config}
     refused(write_zip(tmp_path / "model.npz", model_members(doc=doc)), match)
 
 
@@ -228,7 +229,7 @@ def saved(tmp_path_factory) -> tuple[bytes, lw.Network]:
     X = np.random.default_rng(0).standard_normal((3, 20))
     net.fit(X, (X[:1] > 0).astype(int), epochs=3)
     path = tmp_path_factory.mktemp("model") / "model.npz"
-    net.save(path)
+    lw.save(net, path)
     return path.read_bytes(), net
 
 

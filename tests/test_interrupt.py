@@ -226,7 +226,7 @@ def test_resume_checks_its_arguments(tmp_path, capsys):
     assert err.count("\n") == 1 and "no checkpoint" in err
     assert cli.main(["train", "--resume", str(tmp_path / "a"), "--iterations", "8", "--quiet", "--no-plots"]) == 0
     assert len(io.load_model(tmp_path / "a" / "model.npz").history_.costs) == 8
-    assert io.load_model(tmp_path / "a" / "model.npz").metadata["run"]["iterations"] == 8
+    assert io.load_model(tmp_path / "a" / "model.npz").info["run"]["iterations"] == 8
     net = lw.Network([2, 3, 1], seed=0)
     net.fit(np.ones((2, 4)), [[0, 1, 0, 1]], epochs=2, callbacks=[io.Checkpoint(tmp_path / "api", every=1)])
     capsys.readouterr()

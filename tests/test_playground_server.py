@@ -303,7 +303,7 @@ def test_download_gives_the_cli_model_file(client, tmp_path):
         hello = ws.receive_json()
         early = client.get(f"/api/sessions/{hello['session']}/model")
         assert early.status_code == 409 and "no valid settings" in early.json()["error"]
-        ws.send_json({"type": "config", "config": {**SHALLOW, "test_fraction": 0.25}})
+        ws.send_json({"type": "config", "config": {**SHALLOW, "test_fraction": 0.25, "standardize": True}})
         receive(ws, "data")
         receive(ws, "frame")
         for _ in range(20):
@@ -314,11 +314,14 @@ def test_download_gives_the_cli_model_file(client, tmp_path):
     assert response.headers["content-disposition"] == 'attachment; filename="playground-planar.npz"'
     path = tmp_path / "model.npz"
     path.write_bytes(response.content)
-    net = io.load_model(path)
-    assert net.layer_dims == [2, 4, 1] and [a.spec for a in net.activations] == ["tanh", "sigmoid"]
-    assert net.metadata["data"] == "planar" and net.metadata["run"]["iterations"] == 20
-    _, test = datasets.train_test_split(datasets.planar(), test_size=0.25, seed=1)
-    assert net.accuracy(test.X, test.Y) == pytest.approx(frame["test"]["accuracy"])
+    model = io.load_model(path)
+    assert model.layer_dims == [2, 4, 1] and [a.spec for a in model.activations] == ["tanh", "sigmoid"]
+    assert model.info["data"] == "planar" and model.info["run"]["iterations"] == 20
+    (standardize,) = model.pipeline.steps  # the playground's standardisation travels in the file
+    train, test = datasets.train_test_split(datasets.planar(), test_size=0.25, seed=1)
+    np.testing.assert_allclose(standardize.mean_[:, 0], train.X.mean(axis=1))
+    assert model.accuracy(test.X, test.Y) == pytest.approx(frame["test"]["accuracy"])  # raw rows in
+    assert model.predict(test.X)[0].tolist() == model.network.predict(standardize.transform(test.X))[0].tolist()
     assert client.get("/api/sessions/nobody/model").status_code == 404
 
 

@@ -5,7 +5,8 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="the plots need the optional matplotlib (pip install layerwise[plot])")
 
-from layerwise import Network, datasets, plots  # noqa: E402
+from layerwise import Model, Network, datasets, plots  # noqa: E402
+from layerwise.preprocessing import build_pipeline  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -37,18 +38,17 @@ def test_learning_rate_comparison(tmp_path):
 @pytest.mark.parametrize("hidden_units", [True, False])
 def test_decision_boundary_binary(planar_net, tmp_path, hidden_units):
     net, data = planar_net
-    path = plots.plot_decision_boundary(net, data.X, data.Y, tmp_path / "b.png", hidden_units=hidden_units,
-                                        class_names=["red", "blue"], resolution=40)  # fmt: skip
+    model = Model(net, classes=["red", "blue"])
+    path = plots.plot_decision_boundary(model, data.X, model.classes[data.Y], tmp_path / "b.png", hidden_units=hidden_units,
+                                        resolution=40)  # fmt: skip
     assert is_png(path)
 
 
 def test_decision_boundary_multiclass_many_units_and_preprocessing(tmp_path):
     data = datasets.spiral(m=60)
-    scaler = datasets.Standardizer().fit(data.X)
-    net = Network([2, 20, 3], hidden="relu", output="softmax", seed=0)
-    net.fit(scaler.transform(data.X), data.Y, optimizer="adam", learning_rate=0.05, num_iterations=20)
-    path = plots.plot_decision_boundary(net, data.X, data.Y, tmp_path / "s.png", preprocess=scaler.transform,
-                                        max_units=4, resolution=30)  # fmt: skip
+    model = Model(Network([2, 20, 3], hidden="relu", output="softmax", seed=0), pipeline=build_pipeline(standardize=True))
+    model.fit(data.X * 1000, data.Y, optimizer="adam", learning_rate=0.05, num_iterations=20)  # raw: far from standardised
+    path = plots.plot_decision_boundary(model, data.X * 1000, data.Y, tmp_path / "s.png", max_units=4, resolution=30)
     assert is_png(path)
 
 
@@ -59,7 +59,7 @@ def test_decision_boundary_of_logistic_regression_has_no_hidden_units(tmp_path):
 
 
 def test_decision_boundary_refuses_what_it_cannot_draw(tmp_path):
-    with pytest.raises(ValueError, match="n_x = 2"):
+    with pytest.raises(ValueError, match="a model of 2 features"):
         plots.plot_decision_boundary(Network([3, 1]), np.zeros((3, 4)), np.zeros((1, 4)), tmp_path / "x.png")
     with pytest.raises(ValueError, match="classifier"):
         plots.plot_decision_boundary(Network([2, 1], output="linear"), np.zeros((2, 4)), np.zeros((1, 4)), tmp_path / "x.png")

@@ -19,7 +19,8 @@ from layerwise import datasets, io
 from layerwise.sweep import load_config, parse_config, run_sweep, trial_seed
 from layerwise.sweep.config import Choice, Pruning, Uniform, parse_dimension
 from layerwise.sweep.report import rows
-from layerwise.sweep.runner import METRICS, _kfold, _survivors
+from layerwise.data.splits import kfold_indices
+from layerwise.sweep.runner import METRICS, _survivors
 from layerwise.sweep.trial import Segment, TrialData, run_segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +243,7 @@ def test_kfold_averages_the_folds_and_refits_the_best_on_all_data(tmp_path):
 
 def test_kfold_folds_partition_and_keep_class_proportions():
     data = datasets.planar(m=100)
-    folds = _kfold(data, 4, seed=0)
+    folds = kfold_indices(data.m, 4, data.Y[0], seed=0)
     assert sorted(np.concatenate(folds).tolist()) == list(range(100))
     assert [f.size for f in folds] == [25] * 4  # 50 + 50 examples dealt class by class
     assert all(int(data.Y[0, f].sum()) in (12, 13) for f in folds)
@@ -254,8 +255,12 @@ def test_regression_with_standardisation_and_a_test_set():
            "fixed": {"epochs": 60, "optimizer": "adam", "learning_rate": 0.01}, "space": {"hidden_units": [4, 8]}}  # fmt: skip
     result = run_sweep(cfg, backend="sequential")
     assert result.metric.name == "val_r2" and result.score_name == "r2"
-    stats = result.best_model.metadata["preprocessing"]["standardize"]
-    assert len(stats["mean"]) == 10 and result.test_score is not None and math.isfinite(result.test_score)
+    (standardize,) = result.best_model.pipeline.steps
+    assert standardize.mean_.shape == (10, 1) and result.test_score is not None and math.isfinite(result.test_score)
+    loaded = datasets.load("diabetes")  # the best model predicts raw rows: its standardisation is inside
+    _, test = datasets.train_test_split(loaded, test_size=0.2, seed=0)
+    assert result.best_model.score(test.X, test.Y) == result.test_score
+    np.testing.assert_array_equal(result.best_model.predict(test.X), result.best_model.network.predict(standardize.transform(test.X)))
     with pytest.raises(ValueError, match="does not apply to a regression task"):
         run_sweep({**cfg, "sweep": {"strategy": "grid", "metric": "val_accuracy"}}, backend="sequential")
 
@@ -281,7 +286,7 @@ def test_outputs_best_model_histories_and_plots(sequential, tmp_path):
         with open(tmp_path / "trials" / f"{t.trial:03d}" / "history.csv") as f:
             assert len(list(csv.reader(f))) == t.epochs + 1  # header + one row per epoch it got
     net = io.load_model(tmp_path / "best_model.npz")
-    assert net.metadata["run"]["trial"] == result.best.trial
+    assert net.info["run"]["trial"] == result.best.trial
     _, val = datasets.train_test_split(datasets.planar(m=200), test_size=0.25, seed=3)
     assert net.accuracy(val.X, val.Y) == result.best.metric  # the model that scored the metric
     summary = json.loads((tmp_path / "summary.json").read_text())

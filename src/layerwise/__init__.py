@@ -19,6 +19,8 @@ from .callbacks import Callback, DivergenceError, EarlyStopping, History, PrintC
 from .gradcheck import gradient_check, gradient_check_report
 from .initializers import initialize_parameters
 from .io import load_model as load
+from .io import save_model as save
+from .model import Model
 from .network import LogisticRegression, Network
 from .optimizers import Adam, GradientDescent, Momentum, RMSprop
 
@@ -32,6 +34,7 @@ __all__ = [
     "GradientDescent",
     "History",
     "LogisticRegression",
+    "Model",
     "Momentum",
     "Network",
     "PrintCost",
@@ -52,5 +55,6 @@ __all__ = [
     "model_backward",
     "model_forward",
     "optimizers",
+    "save",
     "update_parameters",
 ]

@@ -26,6 +26,43 @@ def _show(value, limit: int = 60) -> str:
 # ---- scalars ---------------------------------------------------------------------------------
 
 
+def is_int(x) -> bool:
+    """An integer (NumPy integers too), not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def is_real(x) -> bool:
+    """A real number (NumPy numbers too), not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def parse_int(value, minimum: int) -> int:
+    """An integer >= ``minimum``, from a number or its text (command-line flags, config files)."""
+    if isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an integer") from None
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"{_show(value)} is not an integer >= {minimum}")
+    return int(value)
+
+
+def parse_real(value, low: float, high: float, low_open: bool, high_open: bool) -> float:
+    """A finite number in the interval ``low .. high`` (open or closed at each end), from a number or its text."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+    if not is_real(value) or not np.isfinite(value):
+        raise ValueError(f"{_show(value)} is not a finite number")
+    if value < low or value > high or (low_open and value == low) or (high_open and value == high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{_show(value)} is not in {interval}")
+    return float(value)
+
+
 def check_dtype(dtype) -> np.dtype:
     """Resolve ``"float64"``/``"float32"`` (or the NumPy types) to a dtype; refuse others."""
     try:

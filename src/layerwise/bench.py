@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import _checks
 from .blocks import model_backward, model_forward
 from .losses import get_loss
 
@@ -154,18 +155,16 @@ def _vectorization(size: int, n_x: int, m: int, repeats: int, seed: int, threads
     return {"dot": dot_speedup, "gradient_two_loops": t2 / t0, "gradient_one_loop": t1 / t0}
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
+def _integer(minimum: int):
+    """An argparse ``type``: an integer >= ``minimum`` (checked by ``layerwise._checks``)."""
 
+    def parse(text: str) -> int:
+        try:
+            return _checks.parse_int(text, minimum)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or a positive integer, got {text}")
-    return value
+    return parse
 
 
 def _vectorization_command(args: argparse.Namespace) -> int:
@@ -180,12 +179,12 @@ def add_subcommand(subparsers) -> None:
     which = bench.add_subparsers(dest="bench", metavar="BENCHMARK", required=True)
     p = which.add_parser("vectorization", help="for loops against vectorized NumPy: a dot product and logistic regression's gradient",
                          description=__doc__.split("\n\n")[1].replace("\n", " "))  # fmt: skip
-    p.add_argument("--size", type=_positive_int, default=1_000_000, metavar="N", help="length of the dot product's vectors [default: 1,000,000]")
-    p.add_argument("--n-x", type=_positive_int, default=500, metavar="N", help="features of the logistic regression [default: 500]")
-    p.add_argument("--m", type=_positive_int, default=1000, metavar="N", help="examples of the logistic regression [default: 1,000]")
-    p.add_argument("--repeats", type=_positive_int, default=5, metavar="N", help="runs of the vectorized code, the best kept [default: 5]")
+    p.add_argument("--size", type=_integer(1), default=1_000_000, metavar="N", help="length of the dot product's vectors [default: 1,000,000]")
+    p.add_argument("--n-x", type=_integer(1), default=500, metavar="N", help="features of the logistic regression [default: 500]")
+    p.add_argument("--m", type=_integer(1), default=1000, metavar="N", help="examples of the logistic regression [default: 1,000]")
+    p.add_argument("--repeats", type=_integer(1), default=5, metavar="N", help="runs of the vectorized code, the best kept [default: 5]")
     p.add_argument("--seed", type=int, default=0, help="random data seed [default: 0]")
-    p.add_argument("--threads", type=_count, default=1, metavar="N",
+    p.add_argument("--threads", type=_integer(0), default=1, metavar="N",
                    help="BLAS threads, as the course's single-core timings (0: the library's default) [default: 1]")  # fmt: skip
     p.set_defaults(func=_vectorization_command)
 

@@ -11,13 +11,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _checks
+from . import _checks, metrics, tasks
 from .activations import Activation, get_activation
 from .blocks import model_backward, model_forward
 from .callbacks import Callback, EarlyStopping, History, PrintCost
+from .data.splits import split_indices
 from .initializers import get_initializer, initialize_parameters
 from .losses import DEFAULT_LOSS, Loss, get_loss, l2_cost
 from .optimizers import get_optimizer
+from .preprocessing import one_hot
 from .training import Trainer
 
 
@@ -70,7 +72,6 @@ class Network:
         self.parameters = initialize_parameters(self.layer_dims, init, self.seed, self.dtype)
         self.history_: History | None = None
         self.rng = np.random.default_rng(self.seed)
-        self.metadata: dict = {}  # preprocessing statistics, class names, run settings (saved with the model)
 
     # ---- description ---------------------------------------------------------------------
 
@@ -85,7 +86,7 @@ class Network:
     @property
     def task(self) -> str:
         """"binary", "multiclass" or "regression", from the loss."""
-        return {"binary_crossentropy": "binary", "categorical_crossentropy": "multiclass"}.get(self.loss.name, "regression")
+        return tasks.task_of_loss(self.loss.name)
 
     @property
     def metric_name(self) -> str:
@@ -106,21 +107,11 @@ class Network:
             "dtype": self.dtype.name,
         }
 
-    def save(self, path) -> None:
-        """Write the parameters, architecture, ``metadata`` and history to a ``.npz`` model file
-        (see ``layerwise.io``); ``layerwise.load(path)`` reads it back."""
-        from .io import save_model
-
-        save_model(self, path)
-
     # ---- parameters ----------------------------------------------------------------------
 
     def set_parameters(self, parameters: dict[str, np.ndarray]) -> None:
         """Replace every parameter with a copy of ``parameters``, after checking every shape."""
-        expected = {}
-        for l in range(1, len(self.layer_dims)):
-            expected[f"W{l}"] = (self.layer_dims[l], self.layer_dims[l - 1])
-            expected[f"b{l}"] = (self.layer_dims[l], 1)
+        expected = tasks.parameter_shapes(self.layer_dims)
         if not isinstance(parameters, dict) or set(parameters) != set(expected):
             got = sorted(parameters) if isinstance(parameters, dict) else type(parameters).__name__
             raise ValueError(f"parameters has keys {got}; expected {sorted(expected)}")
@@ -149,7 +140,7 @@ class Network:
                 labels = _checks.check_Y(a, m, 1, np.float64, name=name)
                 if not np.all((labels >= 0) & (labels < self.n_y) & (labels == np.round(labels))):
                     raise ValueError(f"{name} has labels outside 0..{self.n_y - 1}; expected class indices for {self.n_y} output units")
-                return np.ascontiguousarray(np.arange(self.n_y)[:, None] == labels, dtype=self.dtype)
+                return one_hot(labels, self.n_y, self.dtype)
         return _checks.check_Y(Y, m, self.n_y, self.dtype, binary=self.task == "binary", name=name)
 
     def forward(self, X, _checked: bool = False) -> tuple[np.ndarray, list]:
@@ -301,12 +292,13 @@ class Network:
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
             raise ValueError(f"validation_split is {fraction!r}; expected a fraction in (0, 1)")
         m = X.shape[1]
-        groups = [np.arange(m)] if self.task == "regression" else [np.flatnonzero(self._labels(Y) == c) for c in np.unique(self._labels(Y))]
-        val = np.concatenate([g[self.rng.permutation(g.size)[: int(round(fraction * g.size))]] for g in groups])
+        n_val = round(fraction * m)
+        if not 1 <= n_val < m:
+            raise ValueError(f"validation_split={fraction} leaves no examples on one side of {m}")
+        labels = None if self.task == "regression" else self._labels(Y)
+        val, _ = split_indices(m, [n_val], labels, self.rng)
         mask = np.zeros(m, dtype=bool)
         mask[val] = True
-        if mask.all() or not mask.any():
-            raise ValueError(f"validation_split={fraction} leaves no examples on one side of {m}")
         train = (X[:, ~mask], Y[:, ~mask], None if w is None else w[:, ~mask])
         return train, (X[:, mask], Y[:, mask])
 
@@ -331,10 +323,8 @@ class Network:
     def score_output(self, AL: np.ndarray, Y: np.ndarray) -> float:
         """Accuracy (classification) or R^2 (regression) of the output ``AL`` against validated ``Y``."""
         if self.task == "regression":
-            ss_res = float(((Y - AL) ** 2).sum())
-            ss_tot = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
-            return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
-        return float(np.mean(self.output_to_prediction(AL)[0] == self._labels(Y)))
+            return metrics.r2_score(Y, AL)
+        return metrics.accuracy(self._labels(Y), self.output_to_prediction(AL)[0])
 
     def accuracy(self, X, Y) -> float:
         """Fraction of examples classified correctly (in [0, 1])."""

@@ -8,10 +8,12 @@ backend is switched and the functions are safe in servers and threads. Each retu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .model import Model
 
 CMAP = "Spectral"  # the course's colour map for the planar figures
 
@@ -90,15 +92,12 @@ def _grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def plot_decision_boundary(
-    net,
+    model,
     X,
-    Y,
+    y,
     path,
     hidden_units: bool = True,
     *,
-    preprocess: Callable[[np.ndarray], np.ndarray] | None = None,
-    class_names: Sequence[str] | None = None,
-    feature_names: Sequence[str] = ("x1", "x2"),
     title: str | None = None,
     max_units: int = 16,
     resolution: int = 200,
@@ -110,21 +109,23 @@ def plot_decision_boundary(
     each unit draws one line through the plane; the output layer combines them.
 
     Arguments:
-        net: a classification ``Network`` with ``n_x = 2``; X: ``(2, m)`` in the coordinates to
-            draw; Y: ``(1, m)`` class labels; preprocess: maps those coordinates to the
-            network's input (e.g. standardisation), identity by default.
+        model: a classifier of 2 raw features: a ``Model`` (its preprocessing is applied to
+            the plane, its class names and feature names label the figure) or a bare
+            ``Network``; X: ``(2, m)`` raw points; y: their labels ``(m,)`` or ``(1, m)``, in
+            the model's classes.
     """
     import matplotlib
 
+    model = model if isinstance(model, Model) else Model(model)
+    net = model.network
     X = np.asarray(X, dtype=np.float64)
-    labels = np.asarray(Y).reshape(-1)
-    if X.ndim != 2 or X.shape[0] != 2 or net.n_x != 2:
-        raise ValueError(f"a decision boundary needs 2-D points X (2, m) and a network with n_x = 2; got X {X.shape}, n_x = {net.n_x}")
+    if X.ndim != 2 or X.shape[0] != 2 or model.n_features != 2:
+        raise ValueError(f"a decision boundary needs 2-D points X (2, m) and a model of 2 features; got X {X.shape}, {model.n_features} features")
     if net.task == "regression":
         raise ValueError("a decision boundary needs a classifier (sigmoid or softmax output)")
+    labels = model.encode(np.asarray(y).reshape(-1))[0]
     xx, yy, points = _grid(X, resolution)
-    inputs = points if preprocess is None else preprocess(points)
-    AL, caches = net.forward(inputs)
+    AL, caches = net.forward(model.transform(points))
     predicted = net.output_to_prediction(AL)[0].reshape(xx.shape)
     n_classes = 2 if net.task == "binary" else net.n_y
     cmap = matplotlib.colormaps[CMAP].resampled(n_classes)
@@ -140,12 +141,12 @@ def plot_decision_boundary(
     ax.contourf(xx, yy, predicted, levels=levels, cmap=cmap, alpha=0.45)
     if net.task == "binary":
         ax.contour(xx, yy, AL[0].reshape(xx.shape), levels=[0.5], colors="k", linewidths=1)
-    names = list(class_names) if class_names is not None else [str(c) for c in range(n_classes)]
+    names = [str(c) for c in model.classes.tolist()]
     for c in range(n_classes):
         mask = labels == c
         ax.scatter(X[0, mask], X[1, mask], color=cmap(c), edgecolors="k", linewidths=0.5, s=22, label=names[c])
-    ax.set_xlabel(feature_names[0])
-    ax.set_ylabel(feature_names[1])
+    ax.set_xlabel(model.features[0])
+    ax.set_ylabel(model.features[1])
     arch = " -> ".join(str(n) for n in net.layer_dims)
     ax.set_title(title or f"Decision boundary ({arch})")
     ax.legend(title="class", loc="upper right", fontsize="small")

@@ -39,8 +39,10 @@ from ..activations import ACTIVATIONS
 from ..blocks import linear_activation_forward
 from ..callbacks import Callback
 from ..initializers import INITIALIZERS
+from ..model import Model
 from ..network import Network
 from ..optimizers import OPTIMIZERS, get_optimizer
+from ..preprocessing import build_pipeline
 from ..training import Trainer
 
 BUILTIN = ("planar", "moons", "circles", "blobs", "xor", "spiral")  # the 2-D sets of layerwise.datasets
@@ -291,6 +293,7 @@ class Session:
         self.playing = False
         self.config: Config | None = None
         self.net: Network | None = None
+        self.model: Model | None = None  # the network with its preprocessing and classes
         self._lock = threading.Lock()
         self._chunk = _Chunk(self)
         self._credit = 0.0  # epochs owed by the speed setting
@@ -358,17 +361,17 @@ class Session:
         self.playing = False
 
     def save_model(self, path) -> None:
-        """Write the current network with ``layerwise.io.save_model`` (the CLI's model file)."""
+        """Write the current model with ``layerwise.io.save_model`` (the CLI's model file)."""
         from ..io import save_model
 
         with self._lock:
             self._require_config()
             c = self.config
-            self.net.metadata["run"].update(
+            self.model.info["run"].update(
                 optimizer=c.optimizer, learning_rate=c.learning_rate, batch_size=c.batch_size, lambd=c.l2,
                 keep_prob=1 - c.dropout, iterations=self.epoch,
             )  # fmt: skip
-            save_model(self.net, path)
+            save_model(self.model, path)
 
     @property
     def filename(self) -> str:
@@ -392,25 +395,21 @@ class Session:
         n_classes = int(data.n_classes)
         output = ("sigmoid", 1) if n_classes == 2 else ("softmax", n_classes)
         net = Network([2, *config.layers, output[1]], activations=[*config.activations, output[0]], init=config.init, seed=config.seed)
-        scaler = datasets.Standardizer().fit(train.X) if config.standardize else None
-        net.metadata = {  # as `layerwise train` writes it, so `layerwise evaluate --split test` finds this test set
+        info = {  # as `layerwise train` writes it, so `layerwise evaluate --split test` finds this test set
             "data": data.name,
-            "class_names": data.class_names,
-            "feature_names": data.feature_names,
             "run": {
                 "source": "layerwise playground", "data": data.name, "noise": config.noise, "standardize": config.standardize,
                 "layers": list(config.layers), "activations": [*config.activations, output[0]], "output": output[0],
                 "init": config.init, "seed": config.seed, "validation_split": 0.0, "test_split": config.test_fraction,
             },
         }  # fmt: skip
-        if scaler is not None:
-            net.metadata["preprocessing"] = {"standardize": scaler.to_dict()}
-        prepare = scaler.transform if scaler is not None else (lambda X: X)
+        classes = np.array(data.class_names) if data.class_names is not None else None
+        model = Model(net, features=data.feature_names, pipeline=build_pipeline(standardize=config.standardize), classes=classes,
+                      label=data.label, info=info).fit_preprocessing(train.X)  # fmt: skip
 
-        self.config, self.data, self.net, self.train, self.test = config, data, net, train, test
+        self.config, self.data, self.net, self.model, self.train, self.test = config, data, net, model, train, test
         self.playing, self.message = False, ""  # message: why training stopped by itself
-        self._prepare = prepare
-        self._Xtr, self._Xte = net.check_X(prepare(train.X)), net.check_X(prepare(test.X))
+        self._Xtr, self._Xte = model.transform(train.X), model.transform(test.X)
         self._Ytr, self._Yte = net.check_Y(train.Y, train.m), net.check_Y(test.Y, test.m)
         self.bounds = _square_bounds(data.X)
         self._grid = _grid(self.bounds)
@@ -508,7 +507,7 @@ class Session:
         train_cost, train_acc = self._cost(self._Xtr, self._Ytr)
         test_cost, test_acc = self._cost(self._Xte, self._Yte)
         with np.errstate(all="ignore"):  # a net on its way to diverging may overflow here
-            values = [np.nan_to_num(A) for A in _layer_values(net, self._prepare(self._grid))]  # A0 (inputs) .. AL: (n[l], GRID*GRID)
+            values = [np.nan_to_num(A) for A in _layer_values(net, self.model.transform(self._grid))]  # A0 (inputs) .. AL: (n[l], GRID*GRID)
         AL = values[-1]
         thumbs = []
         for l, A in enumerate(values):

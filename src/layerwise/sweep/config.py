@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .. import _checks
 
 # The hyperparameters a trial understands, with their defaults. ``hidden_dims`` (the units of
 # each hidden layer) replaces ``hidden_layers`` x ``hidden_units``; ``activation`` is the hidden
@@ -107,14 +108,6 @@ class Uniform:
 Dimension = Choice | Uniform
 
 
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def _is_real(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def parse_dimension(name: str, spec) -> Dimension:
     """One entry of ``[space]`` -> a ``Choice`` or a ``Uniform`` (see the module docstring)."""
     where = f"space.{name}"
@@ -127,25 +120,25 @@ def parse_dimension(name: str, spec) -> Dimension:
                          "(fixed values go in [fixed])")  # fmt: skip
     _check_keys(where, spec, {"low", "high", "step", "num", "log_uniform"})
     num = spec.get("num")
-    if num is not None and not (_is_int(num) and num >= 1):
+    if num is not None and not (_checks.is_int(num) and num >= 1):
         raise ValueError(f"{where}.num is {num!r}; expected a positive integer")
     if "log_uniform" in spec:
         bounds = spec["log_uniform"]
         if set(spec) - {"log_uniform", "num"}:
             raise ValueError(f"{where}: log_uniform takes only num beside it")
-        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_real(b) for b in bounds) and 0 < bounds[0] < bounds[1]):
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_checks.is_real(b) for b in bounds) and 0 < bounds[0] < bounds[1]):
             raise ValueError(f"{where}.log_uniform is {bounds!r}; expected [low, high] with 0 < low < high")
         return Uniform(float(bounds[0]), float(bounds[1]), log=True, num=num)
     if "low" not in spec or "high" not in spec:
         raise ValueError(f"{where} needs low and high")
     low, high, step = spec["low"], spec["high"], spec.get("step")
-    if not (_is_real(low) and _is_real(high) and low <= high):
+    if not (_checks.is_real(low) and _checks.is_real(high) and low <= high):
         raise ValueError(f"{where}: low = {low!r}, high = {high!r}; expected numbers with low <= high")
-    if step is not None and not (_is_real(step) and step > 0):
+    if step is not None and not (_checks.is_real(step) and step > 0):
         raise ValueError(f"{where}.step is {step!r}; expected a number > 0")
     if step is not None and num is not None:
         raise ValueError(f"{where}: give step or num, not both")
-    if _is_int(low) and _is_int(high) and (step is None or _is_int(step)) and num is None:
+    if _checks.is_int(low) and _checks.is_int(high) and (step is None or _checks.is_int(step)) and num is None:
         return Choice(tuple(range(low, high + 1, step or 1)))
     if step is not None:
         n = int(math.floor((high - low) / step + 1e-9)) + 1
@@ -218,14 +211,6 @@ def _check_keys(where: str, table, known: set[str]) -> None:
         raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(known)}")
 
 
-def _positive_int(where: str, value, allow_none: bool = True) -> int | None:
-    if value is None and allow_none:
-        return None
-    if not (_is_int(value) and value >= 1):
-        raise ValueError(f"{where} is {value!r}; expected a positive integer")
-    return int(value)
-
-
 def parse_config(config: dict, base_dir: str | os.PathLike[str] | None = None) -> SweepConfig:
     """Check a config dict (the TOML tables) and return a ``SweepConfig``.
 
@@ -251,14 +236,14 @@ def parse_config(config: dict, base_dir: str | os.PathLike[str] | None = None) -
     strategy = sweep.get("strategy", "random")
     if strategy not in STRATEGIES:
         raise ValueError(f"[sweep] strategy is {strategy!r}; expected one of {list(STRATEGIES)}")
-    trials = _positive_int("[sweep] trials", sweep.get("trials"))
+    trials = _checks.check_positive_int("[sweep] trials", sweep.get("trials"), allow_none=True)
     if strategy == "random" and trials is None:
         raise ValueError("a random search needs a budget: [sweep] trials = N")
     time_limit = sweep.get("time_limit")
-    if time_limit is not None and not (_is_real(time_limit) and time_limit > 0):
+    if time_limit is not None and not (_checks.is_real(time_limit) and time_limit > 0):
         raise ValueError(f"[sweep] time_limit is {time_limit!r}; expected seconds > 0")
     seed = sweep.get("seed", 0)
-    if not (_is_int(seed) and seed >= 0):
+    if not (_checks.is_int(seed) and seed >= 0):
         raise ValueError(f"[sweep] seed is {seed!r}; expected a non-negative integer")
     metric = sweep.get("metric")
     if metric is not None and metric not in METRICS:
@@ -277,16 +262,16 @@ def parse_config(config: dict, base_dir: str | os.PathLike[str] | None = None) -
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise ValueError(f"[data] options is {options!r}; expected a table of keyword arguments")
-    folds = _positive_int("[data] folds", data.get("folds"))
+    folds = _checks.check_positive_int("[data] folds", data.get("folds"), allow_none=True)
     if folds is not None and folds < 2:
         raise ValueError("[data] folds must be at least 2")
     if folds is not None and "validation" in data:
         raise ValueError("[data]: give validation (a held-out fraction) or folds (k-fold), not both")
     validation = data.get("validation", 0.2)
-    if not (_is_real(validation) and 0 < validation < 1):
+    if not (_checks.is_real(validation) and 0 < validation < 1):
         raise ValueError(f"[data] validation is {validation!r}; expected a fraction in (0, 1)")
     test_size = data.get("test_size")
-    if test_size is not None and not (_is_real(test_size) and test_size > 0):
+    if test_size is not None and not (_checks.is_real(test_size) and test_size > 0):
         raise ValueError(f"[data] test_size is {test_size!r}; expected a fraction or a count")
     standardize = data.get("standardize", False)
     if not isinstance(standardize, bool):
@@ -294,7 +279,7 @@ def parse_config(config: dict, base_dir: str | os.PathLike[str] | None = None) -
 
     dims = {k: parse_dimension(k, v) for k, v in space.items()}
     epochs = dims["epochs"] if "epochs" in dims else Choice((fixed.get("epochs", HYPERPARAMETERS["epochs"]),))
-    if not isinstance(epochs, Choice) or not all(_is_int(e) and e >= 1 for e in epochs.values):
+    if not isinstance(epochs, Choice) or not all(_checks.is_int(e) and e >= 1 for e in epochs.values):
         raise ValueError("epochs must be positive integers (a list or an integer range in [space])")
 
     return SweepConfig(
@@ -315,10 +300,10 @@ def _parse_pruning(table) -> Pruning | None:
     if method not in PRUNING_METHODS:
         raise ValueError(f"[pruning] method is {method!r}; expected one of {[*PRUNING_METHODS, 'none']}")
     rungs = table.get("rungs")
-    if not (isinstance(rungs, list) and rungs and all(_is_int(r) and r >= 1 for r in rungs) and rungs == sorted(set(rungs))):
+    if not (isinstance(rungs, list) and rungs and all(_checks.is_int(r) and r >= 1 for r in rungs) and rungs == sorted(set(rungs))):
         raise ValueError(f"[pruning] rungs is {rungs!r}; expected increasing epoch counts, e.g. [100, 300]")
     eta = table.get("eta", 3)
-    if not (_is_int(eta) and eta >= 2):
+    if not (_checks.is_int(eta) and eta >= 2):
         raise ValueError(f"[pruning] eta is {eta!r}; expected an integer >= 2")
     return Pruning(method, tuple(int(r) for r in rungs), int(eta))
 

@@ -4,7 +4,7 @@ Under ``out``::
 
     results.csv              one row per trial, best first (see ``COLUMNS``)
     summary.json             the config, the best trial, the counts, how it ran
-    best_model.npz           the best trial's network (``layerwise.load`` reads it)
+    best_model.npz           the best trial's model, preprocessing included (``layerwise.load`` reads it)
     trials/<id>/history.csv  its cost curves (``history_fold<k>.csv`` for k-fold), trial.json
     metric_vs_hyperparameters.png, top_costs.png   (with matplotlib)
 """

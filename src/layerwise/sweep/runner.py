@@ -18,7 +18,10 @@ import numpy as np
 
 from .. import datasets
 from ..callbacks import History
-from ..network import Network
+from .. import tasks
+from ..data.splits import kfold_indices
+from ..model import Model
+from ..preprocessing import Pipeline, build_pipeline
 from .backends import get_backend
 from .config import METRICS, Metric, Pruning, SweepConfig, parse_config, trial_seed
 from .trial import Segment, SegmentResult, TrialData, build_network, run_segment
@@ -59,7 +62,7 @@ class SweepResult:
     score_name: str  # "accuracy" or "r2"
     trials: list[TrialResult]
     best: TrialResult | None
-    best_model: Network | None
+    best_model: Model | None  # raw features in, the user's labels out
     test_score: float | None
     backend: str
     workers: int
@@ -99,33 +102,17 @@ class _Prepared:
     data: TrialData  # the folds the trials train on
     metric: Metric
     refit: TrialData | None  # k-fold: all the training data, to refit the best configuration
-    stats: list[dict | None]  # standardisation statistics of each fold's training part
-    refit_stats: dict | None
+    pipelines: list[Pipeline]  # the preprocessing fitted on each fold's training part
+    refit_pipeline: Pipeline | None
     test: datasets.Dataset | None
     info: datasets.Dataset  # the training set (names, task)
 
 
-def _kfold(train: datasets.Dataset, k: int, seed: int) -> list[np.ndarray]:
-    """Validation indices of k folds: each class is shuffled and dealt round-robin (stratified)."""
-    if k > train.m:
-        raise ValueError(f"[data] folds = {k} but the training set has only {train.m} examples")
-    rng = np.random.default_rng(seed)
-    groups = [np.arange(train.m)] if train.task == "regression" else [np.flatnonzero(train.Y[0] == c) for c in np.unique(train.Y[0])]
-    fold_of = np.empty(train.m, dtype=np.int64)
-    offset = 0
-    for g in groups:
-        fold_of[g[rng.permutation(g.size)]] = (offset + np.arange(g.size)) % k
-        offset += g.size
-    return [np.flatnonzero(fold_of == f) for f in range(k)]
-
-
-def _standardized(train: datasets.Dataset, val: datasets.Dataset | None, standardize: bool):
-    """((X, Y, Xv, Yv), stats): with ``standardize``, both scaled by the training part's mean and std."""
-    if not standardize:
-        return (train.X, train.Y, None if val is None else val.X, None if val is None else val.Y), None
-    s = datasets.Standardizer().fit(train.X)
-    fold = (s.transform(train.X), train.Y, None if val is None else s.transform(val.X), None if val is None else val.Y)
-    return fold, s.to_dict()
+def _preprocessed(train: datasets.Dataset, val: datasets.Dataset | None, standardize: bool):
+    """((X, Y, Xv, Yv), pipeline): the preprocessing the options ask for, fitted on the training part, applied to both."""
+    p = build_pipeline(standardize=standardize).fit(train.X, train.feature_names)
+    fold = (p.transform(train.X), train.Y, None if val is None else p.transform(val.X), None if val is None else val.Y)
+    return fold, p
 
 
 def _prepare(cfg: SweepConfig) -> _Prepared:
@@ -145,14 +132,17 @@ def _prepare(cfg: SweepConfig) -> _Prepared:
     if cfg.folds is None:
         parts = [datasets.train_test_split(train, test_size=cfg.validation, seed=cfg.seed)]
     else:
-        parts = [(train.subset(np.setdiff1d(np.arange(train.m), idx)), train.subset(idx)) for idx in _kfold(train, cfg.folds, cfg.seed)]
-    folds, stats = zip(*(_standardized(tr, va, cfg.standardize) for tr, va in parts), strict=True)
-    n_out = {"binary": 1, "multiclass": train.n_classes, "regression": train.Y.shape[0]}[train.task]
-    refit, refit_stats = None, None
+        if cfg.folds > train.m:
+            raise ValueError(f"[data] folds = {cfg.folds} but the training set has only {train.m} examples")
+        labels = None if train.task == "regression" else train.Y[0]
+        parts = [(train.subset(np.setdiff1d(np.arange(train.m), idx)), train.subset(idx)) for idx in kfold_indices(train.m, cfg.folds, labels, cfg.seed)]
+    folds, pipelines = zip(*(_preprocessed(tr, va, cfg.standardize) for tr, va in parts), strict=True)
+    n_out = tasks.n_outputs(train.task, train.n_classes, train.Y.shape[0])
+    refit, refit_pipeline = None, None
     if cfg.folds is not None:
-        fold, refit_stats = _standardized(train, None, cfg.standardize)
+        fold, refit_pipeline = _preprocessed(train, None, cfg.standardize)
         refit = TrialData([fold], train.task, n_out)
-    return _Prepared(TrialData(list(folds), train.task, n_out), metric, refit, list(stats), refit_stats, test, train)
+    return _Prepared(TrialData(list(folds), train.task, n_out), metric, refit, list(pipelines), refit_pipeline, test, train)
 
 
 # ---- pruning ------------------------------------------------------------------------------
@@ -282,9 +272,7 @@ def run_sweep(
         result.best = candidates[0]
         result.best_model = _best_model(cfg, prep, result.best, best.get("parameters"))
         if result.best_model is not None and prep.test is not None:
-            stats = result.best_model.metadata.get("preprocessing", {}).get("standardize")
-            X = prep.test.X if stats is None else datasets.Standardizer.from_dict(stats).transform(prep.test.X)
-            result.test_score = result.best_model.score(X, prep.test.Y)
+            result.test_score = result.best_model.score(prep.test.X, _labels(prep.test, result.best_model))
     if out is not None:
         report.write_results(result, plots=plots)
     if interrupted:
@@ -333,25 +321,27 @@ def _stages(cfg: SweepConfig, trials: list[TrialResult], prep: _Prepared, runner
         active = sorted(go_on)
 
 
-def _best_model(cfg: SweepConfig, prep: _Prepared, best: TrialResult, parameters: dict | None) -> Network | None:
-    """The best trial's network (k-fold: its configuration refitted on all the training data),
-    with what is needed to use it: preprocessing statistics, class names, the sweep settings."""
-    stats = prep.stats[0]
+def _best_model(cfg: SweepConfig, prep: _Prepared, best: TrialResult, parameters: dict | None) -> Model | None:
+    """The best trial's model (k-fold: its configuration refitted on all the training data),
+    with everything needed to use it: the fitted preprocessing, the classes, the sweep's settings."""
+    pipeline = prep.pipelines[0]
     history = best.histories[0]
     if prep.refit is not None:
         r = run_segment(Segment(best.trial, 0, best.params, best.seed, best.params["epochs"], keep_parameters=True), prep.refit)
         if r.parameters is None:
             return None
-        parameters, stats, history = r.parameters, prep.refit_stats, r.history
+        parameters, pipeline, history = r.parameters, prep.refit_pipeline, r.history
     net = build_network(best.params, prep.info.n_x, prep.data, best.seed)
     net.set_parameters(parameters)
     net.history_ = history
-    net.metadata = {
-        **({"preprocessing": {"standardize": stats}} if stats is not None else {}),
-        **({"class_names": list(prep.info.class_names)} if prep.info.class_names is not None else {}),
-        **({"feature_names": list(prep.info.feature_names)} if prep.info.feature_names is not None else {}),
-        "data": cfg.dataset,
-        "run": {"sweep": cfg.name, "trial": best.trial, "seed": best.seed, "hyperparameters": best.params,
-                "metric": prep.metric.name, "value": best.metric},  # fmt: skip
-    }
-    return net
+    info = prep.info
+    classes = None if info.task == "regression" else np.array(info.class_names) if info.class_names is not None else None
+    run = {"sweep": cfg.name, "trial": best.trial, "seed": best.seed, "hyperparameters": best.params, "metric": prep.metric.name, "value": best.metric}
+    return Model(net, features=pipeline.names_in_, pipeline=pipeline, classes=classes, label=info.label, info={"data": cfg.dataset, "run": run})
+
+
+def _labels(ds: datasets.Dataset, model: Model) -> np.ndarray:
+    """The labels of ``ds`` in the model's classes (regression: the targets)."""
+    if ds.task == "regression":
+        return ds.Y
+    return model.classes[ds.Y[0]]

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import tasks
 from ..callbacks import Callback, History
 from ..network import Network
-
-OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
 
 # (X_train (n_x, m_train), Y_train, X_val (n_x, m_val) or None, Y_val or None)
 Fold = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
@@ -70,7 +69,7 @@ def build_network(params: dict, n_x: int, data: TrialData, seed: int) -> Network
         hidden = [params["hidden_units"]] * params["hidden_layers"]
     if not isinstance(hidden, list):
         raise ValueError(f"hidden_dims is {hidden!r}; expected a list of layer sizes")
-    return Network([n_x, *hidden, data.n_out], hidden=params["activation"], output=OUTPUT_ACTIVATION[data.task],
+    return Network([n_x, *hidden, data.n_out], hidden=params["activation"], output=tasks.output_activation(data.task),
                    init=params["init"], seed=seed)  # fmt: skip
 
 

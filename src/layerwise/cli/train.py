@@ -1,0 +1,224 @@
+"""``layerwise train``: build a model for the data, train it, write the run's folder
+(model.npz, history.csv, metrics.json, config.toml, plots)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from .. import io, tasks
+from ..callbacks import DivergenceError, ProgressBar
+from ..model import Model
+from ..network import Network
+from ..preprocessing import build_pipeline
+from .options import OPTIONS, TRAIN_OPTIONS, argparse_type, boolean, classes_of, flag, read_config, split_data, user_labels, write_config
+
+
+def _score_line(model: Model, reports: dict) -> str:
+    key, scale, unit = ("accuracy", 100, " %") if model.task != "regression" else ("r2", 1, "")
+    return ", ".join(f"{split} {'accuracy' if unit else 'R2'} {scale * r[key]:.2f}{unit}" for split, r in reports.items())
+
+
+def _settings(args) -> dict:
+    """Defaults, then the TOML file, then the flags given on the command line."""
+    settings = {o.name: o.default for o in TRAIN_OPTIONS}
+    if args.config is not None:
+        settings.update(read_config(args.config))
+    settings.update({o.name: getattr(args, o.name) for o in TRAIN_OPTIONS if getattr(args, o.name) is not None})
+    return settings
+
+
+def _out_dir(settings: dict) -> Path:
+    if settings["out"] is not None:
+        return Path(settings["out"])
+    base = Path("runs") / f"{Path(settings['data']).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def _build_model(s: dict, parts: dict) -> Model:
+    """The untrained model for the run: the network the task calls for, the preprocessing the
+    options ask for (fitted on the training part by ``Model.fit``), the classes and the schema."""
+    train = parts["train"]
+    output = s["output"] or tasks.output_activation(train.task)
+    classify = output != "linear"
+    if classify and train.task == "regression":
+        raise ValueError(f"the data {s['data']!r} has regression targets; a {output} output needs class labels (use --output linear)")
+    classes = classes_of(parts) if classify else None
+    if output == "sigmoid" and len(classes) > 2:
+        raise ValueError(f"the data {s['data']!r} has {len(classes)} classes; a sigmoid output separates 2 (use --output softmax)")
+    if classify and np.unique(train.Y).size < 2:
+        only = train.class_names[int(train.Y[0, 0])] if train.class_names else int(train.Y[0, 0])
+        raise ValueError(f"the training examples of {s['data']!r} are all of one class ({only!r}); a classifier needs at least 2")
+    n_y = len(classes) if output == "softmax" else 1 if output == "sigmoid" else train.Y.shape[0]
+    init = s["init"] or ("xavier" if s["hidden"] in ("tanh", "sigmoid") else "he")
+    net = Network([train.n_x, *s["layers"], n_y], hidden=s["hidden"], output=output, init=init, seed=s["seed"], dtype=s["dtype"])
+    run = {**{k: v for k, v in s.items() if k not in ("out", "quiet", "print_every", "plots")}, "init": init, "output": output}
+    return Model(net, features=train.feature_names, pipeline=build_pipeline(standardize=s["standardize"]),
+                 classes=classes if net.task != "regression" else None, label=train.label, info={"data": s["data"], "run": run})  # fmt: skip
+
+
+def _progress(s: dict) -> tuple[list, int | bool]:
+    """(callbacks, print_cost): a tqdm bar on a terminal, else a cost line every N iterations."""
+    if s["quiet"]:
+        return [], False
+    if sys.stdout.isatty() and importlib.util.find_spec("tqdm") is not None:
+        return [ProgressBar(file=sys.stdout, desc="training", dynamic_ncols=True)], False
+    return [], s["print_every"] or max(1, s["iterations"] // 10)
+
+
+#: What ``train --resume`` lets a command line change; every other setting is the saved run's.
+RESUME_MAY_CHANGE = ("iterations", "quiet", "print_every", "checkpoint_every", "plots")
+
+
+def _resumed_settings(args, checkpoint: io.TrainingCheckpoint) -> dict:
+    """The settings saved with the checkpoint (checked like a TOML file's), and the flags of RESUME_MAY_CHANGE."""
+    fixed = [flag(o.name) for o in TRAIN_OPTIONS if getattr(args, o.name) is not None and o.name not in RESUME_MAY_CHANGE]
+    if args.config is not None or fixed:
+        given = ", ".join(fixed + (["--config"] if args.config is not None else []))
+        raise ValueError(f"--resume goes on with the run's saved settings; {given} cannot change "
+                         f"(only {', '.join(flag(n) for n in RESUME_MAY_CHANGE)})")  # fmt: skip
+    if "data" not in checkpoint.run_config or "run" not in checkpoint.model.info:
+        raise ValueError(f"{args.resume}: this checkpoint was not written by layerwise train; resume it from Python (io.Resume)")
+    settings = {o.name: o.default for o in TRAIN_OPTIONS}
+    for key, value in checkpoint.run_config.items():
+        if key not in OPTIONS:
+            raise ValueError(f"{args.resume}: the checkpoint's settings have an unknown key {key!r}")
+        try:
+            settings[key] = None if value is None else OPTIONS[key].convert(value)
+        except ValueError as exc:
+            raise ValueError(f"{args.resume}: the checkpoint's setting {key}: {exc}") from None
+    settings.update({n: getattr(args, n) for n in RESUME_MAY_CHANGE if getattr(args, n) is not None})
+    return settings
+
+
+def cmd_train(args) -> int:
+    s = _settings(args)
+    checkpoint = None
+    if args.resume is not None:
+        checkpoint = io.load_checkpoint(args.resume)
+        s = _resumed_settings(args, checkpoint)
+    parts = split_data(s["data"], label=s["label"], data_dir=s["data_dir"], validation_split=s["validation_split"],
+                       test_split=s["test_split"], seed=s["seed"])  # fmt: skip
+    model = checkpoint.model if checkpoint else _build_model(s, parts)
+    net = model.network
+    if checkpoint:
+        model.info["run"].update(iterations=s["iterations"], checkpoint_every=s["checkpoint_every"])
+    y = {name: user_labels(ds) for name, ds in parts.items()}
+    learning_rate = s["learning_rate"] if s["learning_rate"] is not None else 1.2 if s["optimizer"] == "gd" else None
+    out = Path(args.resume) if checkpoint else _out_dir(s)
+    out.mkdir(parents=True, exist_ok=True)
+    callbacks, print_cost = _progress(s)
+    done = len(checkpoint.trainer_state["history"]["costs"]) if checkpoint else 0
+    if done >= s["iterations"]:
+        raise ValueError(f"the run in {out} has done its {done} iterations; pass --iterations N (the new total) to go on")
+    callbacks += [io.Resume(checkpoint)] if checkpoint else []
+    callbacks.append(io.Checkpoint(out, s, s["checkpoint_every"], model=model))
+    sizes = ", ".join(f"{len(ds.Y[0])} {name}" for name, ds in parts.items())
+    acts = " -> ".join(a.spec for a in net.activations)
+    print(f"training {net.layer_dims} ({acts}) on {s['data']} ({sizes} examples), {s['optimizer']}, {s['iterations']} iterations"
+          + (f", resuming after {done}" if checkpoint else ""))  # fmt: skip
+
+    validation = (parts["validation"].X, y["validation"]) if "validation" in parts else None
+    start = time.perf_counter()
+    try:
+        history = model.fit(
+            parts["train"].X, y["train"], learning_rate=learning_rate, num_iterations=s["iterations"] - done, optimizer=s["optimizer"],
+            batch_size=s["batch_size"], lambd=s["lambd"], keep_prob=s["keep_prob"], validation_data=validation,
+            early_stopping=s["early_stopping"], callbacks=callbacks, print_cost=print_cost,
+        )  # fmt: skip
+    except DivergenceError as exc:
+        history = exc.history
+    seconds = time.perf_counter() - start
+    model.info["run"]["learning_rate"] = net.trainer_.optimizer.learning_rate
+
+    reports = {name: model.evaluate(ds.X, y[name]) for name, ds in parts.items()}
+    written = _write_outputs(out, s, model, parts, reports, seconds)
+    costs = history.costs
+    if costs:
+        print(f"{history.status} after {len(costs)} iterations in {seconds:.1f} s: cost {costs[0]:.6g} -> {costs[-1]:.6g}")
+    print(_score_line(model, reports))
+    print(f"wrote {out}: {', '.join(written)}")
+    if history.status == "diverged":
+        print(f"layerwise train: {history.message}", file=sys.stderr)
+        return 1
+    if history.status == "interrupted":
+        print(f"layerwise train: {history.message}; saved {out / io.CHECKPOINT_FILE}, go on with: layerwise train --resume {out}",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    return 0
+
+
+def _write_outputs(out: Path, s: dict, model: Model, parts: dict, reports: dict, seconds: float) -> list[str]:
+    history = model.history_
+    io.save_model(model, out / "model.npz")
+    history.write_csv(out / "history.csv")
+    metrics = {
+        "status": history.status,
+        "message": history.message,
+        "iterations": len(history.costs),
+        "final_cost": history.costs[-1] if history.costs else None,
+        "seconds": seconds,
+        "best_epoch": history.best_epoch,
+        **reports,
+    }
+    with io.atomic_write(out / "metrics.json", "w") as f:
+        json.dump(metrics, f, indent=2)
+    write_config(model.info["run"], out / "config.toml")
+    written = ["model.npz", "history.csv", "metrics.json", "config.toml"]
+    if s["plots"] and importlib.util.find_spec("matplotlib") is not None:
+        written += _write_plots(out, model, parts, reports)
+    return written
+
+
+def _write_plots(out: Path, model: Model, parts: dict, reports: dict) -> list[str]:
+    from .. import plots
+
+    history = model.history_
+    if history.costs:
+        plots.plot_cost(history, out / "cost.png", title=f"Learning curve, {model.layer_dims} on {model.info['data']}")
+    written = ["cost.png"] if history.costs else []
+    if model.task == "regression":
+        return written
+    if model.n_features == 2:
+        X = np.hstack([ds.X for ds in parts.values()])
+        y = np.concatenate([user_labels(ds) for ds in parts.values()])
+        hidden = ", ".join(map(str, model.layer_dims[1:-1])) or "none"
+        title = f"Decision boundary, hidden layer sizes {hidden}\n{_score_line(model, reports)}"
+        plots.plot_decision_boundary(model, X, y, out / "decision_boundary.png", title=title)
+        written.append("decision_boundary.png")
+    shape = plots.guess_image_shape(model.n_features)
+    if shape is not None:
+        name = "test" if "test" in parts else "validation" if "validation" in parts else "train"
+        ds = parts[name]
+        predicted = model.encode(model.predict(ds.X)[0])
+        plots.plot_mislabelled(ds.X, ds.Y, predicted, out / "mislabelled.png", image_shape=shape,
+                               class_names=[str(c) for c in model.classes])  # fmt: skip
+        written.append("mislabelled.png")
+    return written
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a network and write the model, its history, metrics and plots",
+                       description="Train a network; every option can also come from --config FILE.toml (flags win).")  # fmt: skip
+    p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file with the keys below (underscores)")
+    p.add_argument("--resume", metavar="DIR", help="go on with the interrupted run whose output folder is DIR (from DIR/checkpoint.npz)")
+    for o in TRAIN_OPTIONS:
+        default = "" if o.default is None else f" [default: {','.join(map(str, o.default)) if isinstance(o.default, list) else o.default}]"
+        if o.convert is boolean:
+            p.add_argument(flag(o.name), action=argparse.BooleanOptionalAction, default=None, help=o.help + default)
+        else:
+            p.add_argument(flag(o.name), type=argparse_type(o.convert), default=None, metavar=o.metavar, help=o.help + default)
+    p.set_defaults(func=cmd_train)
+
+
