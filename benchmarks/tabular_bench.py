@@ -11,9 +11,9 @@ label, then measures, each in a fresh Python process (so each peak is its own):
 - ``layerwise train --data path --iterations N``: reading, column roles, the fitted
   preprocessing (imputation, standardisation) and N full-batch gradient-descent iterations.
 
-Peak memory is the process's maximum resident set size (``ru_maxrss``), also given above the
-resident size of an interpreter that imported NumPy and pandas, and as a multiple of the
-file's numeric size (rows x columns x 8 bytes).
+Peak memory is the process's peak resident set size (``VmHWM``), also given above that of an
+interpreter that imported NumPy and pandas, and as a multiple of the file's numeric size
+(rows x columns x 8 bytes). BLAS runs on one thread; the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -32,10 +32,14 @@ import numpy as np
 from .__main__ import environment
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy, pandas
+def peak_mib():  # this process's own peak resident set (ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 what, path, iterations, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_mib()
 start = time.perf_counter()
 if what == "pandas.read_csv":
     frame = pandas.read_csv(path)
@@ -47,11 +51,12 @@ elif what == "train":
     status = main(["train", "--data", path, "--iterations", str(iterations), "--quiet", "--no-plots", "--out", out])
     assert status == 0, status
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "base_mb": base / 1024}))
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mib(), "base_mb": base}))
 """
 
 MEASURES = ("baseline", "pandas.read_csv", "read_table", "train")
+#: BLAS on one thread: on a shared machine a busy second core stalls a two-thread BLAS for seconds.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def write_csv(path: Path, rows: int, columns: int, seed: int = 0) -> None:
@@ -68,7 +73,8 @@ def write_csv(path: Path, rows: int, columns: int, seed: int = 0) -> None:
 
 
 def measure(what: str, path: Path, iterations: int, out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")])}
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]), **ONE_THREAD}
     result = subprocess.run([sys.executable, "-c", CHILD, what, str(path), str(iterations), str(out)],
                             capture_output=True, text=True, env=env, check=False)  # fmt: skip
     if result.returncode != 0:
@@ -98,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{env['cpu']}, {env['cores']} cores, Python {env['python']}, NumPy {env['numpy']} ({', '.join(env['blas'])}), "
               f"pandas {pandas.__version__}")  # fmt: skip
         results = {}
+        load_before = os.getloadavg()[0]
         for what in MEASURES:
             r = measure(what if what != "baseline" else "none", path, args.iterations, Path(tmp) / "run")
             results[what] = r
@@ -108,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             above = r["peak_mb"] - base
             label = f"train ({args.iterations} it.)" if what == "train" else what
             print(f"{label:>16}  {r['seconds']:8.1f}  {r['peak_mb']:12.0f}  {above:10.0f}  {above / numeric_mb:9.2f}")
-        print(f"(baseline: an interpreter with NumPy and pandas imported, {base:.0f} MiB)")
+        print(f"(baseline: an interpreter with NumPy and pandas imported, {base:.0f} MiB; "
+              f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"environment": env, "rows": args.rows, "columns": args.columns, "iterations": args.iterations, "numeric_mb": numeric_mb, **results}, f, indent=2)
