@@ -2,6 +2,7 @@
 
     python examples/messy_csv.py patients.csv                 # breast cancer, 569 rows
     python examples/messy_csv.py wine.csv --data wine --parquet
+    python examples/messy_csv.py new_patients.csv --new 20       # rows to predict, no label
 
 An identifier column ``id``, string labels in ``label`` (the last column), categorical columns
 made by binning the first features into "low" .. "very high", 5 % of the feature cells empty,
@@ -50,14 +51,28 @@ def write_messy_csv(frame, path, *, sep: str = ";", bom: bool = True, crlf: bool
     path.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
 
 
+def new_rows(frame, n: int = 20, seed: int = 3):
+    """Rows to predict: ``n`` rows of ``frame`` without the label, the first 3 of its first
+    categorical column set to a category never seen ("off the scale"), 3 more cells emptied."""
+    rows = frame.drop(columns=["label"]).sample(n, random_state=seed).reset_index(drop=True)
+    band = next(c for c in rows.columns if c.endswith(" band"))
+    rows.loc[:2, band] = "off the scale"
+    rows.loc[3:5, rows.columns[-1]] = np.nan
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the CSV file to write")
     parser.add_argument("--data", default="breast_cancer", help="breast_cancer, wine, iris or diabetes [default: breast_cancer]")
     parser.add_argument("--seed", type=int, default=0, help="which cells are emptied [default: 0]")
     parser.add_argument("--parquet", action="store_true", help="also write OUT with the suffix .parquet")
+    parser.add_argument("--new", type=int, metavar="N", help="instead: N rows to predict (no label, an unseen category), comma-separated")
     args = parser.parse_args(argv)
     frame = messy_frame(args.data, seed=args.seed)
+    if args.new:
+        new_rows(frame, args.new).to_csv(args.out, index=False)
+        return
     write_messy_csv(frame, args.out)
     if args.parquet:
         frame.to_parquet(args.out.with_suffix(".parquet"), index=False)

@@ -18,6 +18,7 @@ pd = pytest.importorskip("pandas", reason="tabular files need pandas: install la
 pytest.importorskip("sklearn", reason="the messy files are made from scikit-learn's data sets")
 
 import layerwise as lw  # noqa: E402
+from layerwise import datasets  # noqa: E402
 from layerwise.cli.options import part_indices  # noqa: E402
 from layerwise.preprocessing import UnseenCategoryWarning  # noqa: E402
 from layerwise.tabular import fit_table  # noqa: E402
@@ -148,7 +149,7 @@ def test_regression_with_the_defaults_matches_linear_regression(tmp_path):
     r2 = re.search(r"validation R2 (-?\d\.\d+)", result.stdout)
     assert r2 and 3 <= len(r2.group(1).replace("-", "").replace("0.", "", 1).lstrip("0")) <= 4, result.stdout  # 3-4 significant digits
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    ds = lw.datasets.diabetes()
+    ds = datasets.diabetes()
     idx = part_indices(ds.m, None, validation_split=0.2, seed=1)
     linear = LinearRegression().fit(ds.X[:, idx["train"]].T, ds.Y[0, idx["train"]])
     baseline = linear.score(ds.X[:, idx["validation"]].T, ds.Y[0, idx["validation"]])

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import preprocessing, tasks
 from .data.dataset import _encode_labels
-from .data.roles import Roles, column_roles, labelled_rows
+from .data.roles import Roles, column_roles, labelled_rows, where
 from .data.splits import part_indices
-from .data.tables import Table, as_table, feature_rows
+from .data.tables import Table, as_numbers, as_table, feature_rows
 from .model import Model
 from .network import Network
 from .preprocessing import Pipeline
@@ -92,6 +92,9 @@ def tabular_data(
     label are dropped and counted in the notes. ``task`` overrides the label's inferred task."""
     table = as_table(data)
     roles = column_roles(table, label=label, ids=ids, drop=drop, categorical=categorical)
+    if roles.numbers_in_text:
+        table = Table(table.names, [as_numbers(c) if n in roles.numbers_in_text else c for n, c in zip(table.names, table.columns, strict=True)],
+                      table.source)  # fmt: skip
     rows, dropped = labelled_rows(table, roles.label)
     notes = list(roles.notes)
     if dropped:
@@ -102,6 +105,11 @@ def tabular_data(
         y = y.astype(str)
     elif np.isinf(y).any():
         raise ValueError(f"{table.source}: the label column {roles.label!r} holds an infinite value")
+    for n in roles.features:
+        column = table[n]
+        if column.dtype.kind == "f" and np.isinf(column).any():
+            i = int(np.flatnonzero(np.isinf(column))[0])
+            raise ValueError(f"{table.source}: {where(table, int(rows[i]))}, column {n!r}: {column[i]} is infinite; expected a number or an empty cell")
     _, task, names = _encode_labels(y, task)
     classes = None
     if task != "regression":
@@ -154,7 +162,9 @@ def build_model(train: TabularData, settings: dict, info: dict | None = None) ->
         raise ValueError(f"the label {train.roles.label!r} is for {train.task}; a {output} output does not fit it")
     if train.classes is not None and np.unique(train.y).size < 2:
         raise ValueError(f"the training rows are all of one class ({train.y[0]!r}); a classifier needs at least 2")
-    n_y = tasks.n_outputs(train.task, None if train.classes is None else len(train.classes))
+    if output == "sigmoid" and len(train.classes) > 2:
+        raise ValueError(f"the label {train.roles.label!r} has {len(train.classes)} classes; a sigmoid output separates 2 (use --output softmax)")
+    n_y = len(train.classes) if output == "softmax" else 1 if output == "sigmoid" else tasks.n_outputs(train.task)
     init = settings["init"] or ("xavier" if settings["hidden"] in ("tanh", "sigmoid") else "he")
     net = Network([len(pipeline.names_out_), *settings["layers"], n_y], hidden=settings["hidden"], output=output, init=init,
                   seed=settings["seed"], dtype=settings["dtype"])  # fmt: skip

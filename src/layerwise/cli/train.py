@@ -216,7 +216,7 @@ def _write_plots(out: Path, model: Model, X: dict, y: dict, reports: dict) -> li
         if model.n_y == 1:
             pairs = {name: (np.asarray(y[name]).reshape(-1), model.predict(X[name]).reshape(-1)) for name in X}
             plots.plot_predicted_vs_actual(pairs, out / "predicted_vs_actual.png", name=model.label or "target",
-                                           title=f"Predicted against actual, {model.info['data']}\n{_score_line(model, reports)}")  # fmt: skip
+                                           title="\n".join([f"Predicted against actual, {model.info['data']}", *_score_line(model, reports).split("; ")]))  # fmt: skip
             written.append("predicted_vs_actual.png")
         return written
     if model.categorical:  # raw rows with categories: neither a plane of two numbers nor an image

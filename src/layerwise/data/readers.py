@@ -12,7 +12,7 @@ import numpy as np
 
 from .dataset import Dataset, _encode_labels, _from_rows
 from .roles import label_name
-from .tables import feature_rows, read_table
+from .tables import feature_rows, is_number, read_table
 
 # ----------------------------------------------------------------------------- files
 
@@ -133,12 +133,12 @@ def load_csv(
     for n in feature_names:
         column = table[n]
         if column.dtype.kind != "f":
-            i = next(i for i, v in enumerate(column) if v is not None and not _is_number(v))
+            i = next(i for i, v in enumerate(column) if v is not None and not is_number(v))
             raise ValueError(f"{table.source}: row {i + 2}, column {n!r}: {column[i]!r} is not a number "
                              "(categorical columns: layerwise train, or layerwise.tabular.fit_table)")  # fmt: skip
         if not np.isfinite(column).all():
             i = int(np.flatnonzero(~np.isfinite(column))[0])
-            what = "missing" if np.isnan(column[i]) else f"{column[i]}"
+            what = "missing (empty or NaN)" if np.isnan(column[i]) else f"{column[i]}"
             raise ValueError(f"{table.source}: row {i + 2}, column {n!r}: the cell is {what}; expected a finite number "
                              "(missing cells: layerwise train imputes them, or layerwise.tabular.fit_table)")  # fmt: skip
     X = feature_rows(table, feature_names)
@@ -150,11 +150,3 @@ def load_csv(
     Y, task, class_names = _encode_labels(y.astype(str) if y.dtype.kind == "O" else y, task)
     stem = "stdin" if table.source == "<stdin>" else Path(path).stem
     return Dataset(np.ascontiguousarray(X), Y, task, feature_names, class_names, stem, name)
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True

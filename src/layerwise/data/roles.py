@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tables import Table
+from .tables import TABLE_SUFFIXES, Table, is_number
 
 #: A text column with at least this many rows, all different, is taken for an identifier.
 MIN_ROWS_IDENTIFIER = 20
@@ -21,7 +21,10 @@ MIN_ROWS_IDENTIFIER = 20
 
 @dataclass
 class Roles:
-    """Column names by role, each list in the table's order; ``notes`` say what was left out and why."""
+    """Column names by role, each list in the table's order; ``notes`` say what was left out and why.
+
+    ``numbers_in_text``: features read as text whose cells are nearly all numbers; they are
+    numeric features, their other cells missing values."""
 
     label: str
     features: list[str]
@@ -29,6 +32,7 @@ class Roles:
     ids: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    numbers_in_text: list[str] = field(default_factory=list)  # text columns of numbers (and a few typos): read as numbers
 
 
 def _missing(column: np.ndarray) -> np.ndarray:
@@ -84,6 +88,11 @@ def column_roles(
         column = table[n]
         present = column[~_missing(column)]
         forced = n in categorical
+        odd = None if forced or column.dtype.kind != "O" else _text_among_numbers(column)
+        if odd is not None:
+            roles.notes.append(f"column {n!r} holds numbers but also text ({column[odd]!r} at {where(table, odd)}): read as numbers, "
+                               f"its text cells as missing (fix them, or --categorical {n} takes its values as categories)")  # fmt: skip
+            roles.numbers_in_text.append(n)
         if _is_row_index(n, column):
             roles.notes.append(f"column {n!r} numbers the rows 0, 1, 2, ... (an index written with the data): not used as a feature")
             roles.dropped.append(n)
@@ -93,12 +102,14 @@ def column_roles(
             roles.notes.append(f"column {n!r} holds {value} in every row: not used as a feature")
             roles.dropped.append(n)
             continue
-        if column.dtype.kind == "O" and not forced and len(present) >= MIN_ROWS_IDENTIFIER and len(set(present)) == len(present):
+        if column.dtype.kind == "O" and not forced and odd is None and len(present) >= MIN_ROWS_IDENTIFIER and len(set(present)) == len(present):
             roles.notes.append(f"column {n!r} has a different value in each of its {len(present)} rows, like an identifier: "
                                f"not used as a feature (--id {n} carries it to the predictions; --categorical {n} uses it)")  # fmt: skip
             roles.dropped.append(n)
             continue
         roles.features.append(n)
+        if n in roles.numbers_in_text:
+            continue
         if column.dtype.kind == "O" or forced:
             roles.categorical.append(n)
     if not roles.features:
@@ -106,6 +117,20 @@ def column_roles(
                          + (f" ({'; '.join(roles.notes)})" if roles.notes else ""))  # fmt: skip
     roles.dropped = [n for n in table.names if n in roles.dropped]
     return roles
+
+
+def where(table: Table, i: int) -> str:
+    """Where row ``i`` (0-based) of ``table`` is, for a message: "row i + 2" of a file (the header
+    is row 1), else "example i"."""
+    return f"row {i + 2}" if table.source.endswith(TABLE_SUFFIXES) or table.source == "<stdin>" else f"example {i}"
+
+
+def _text_among_numbers(column: np.ndarray, look: int = 10_000) -> int | None:
+    """The index of the first cell that is not a number in a text column whose first ``look``
+    present cells are mostly (at least 90 %) numbers, else None."""
+    present = [(i, v) for i, v in enumerate(column[: 4 * look]) if v is not None][:look]
+    odd = [i for i, v in present if not is_number(v)]
+    return odd[0] if present and odd and len(odd) <= 0.1 * len(present) else None
 
 
 def _is_row_index(name: str, column: np.ndarray) -> bool:

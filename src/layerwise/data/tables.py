@@ -168,6 +168,15 @@ def feature_rows(table: Table, names: Sequence[str], categorical: Sequence[str] 
     return out
 
 
+def as_numbers(column: np.ndarray) -> np.ndarray:
+    """A text column as float64: each cell that reads as a number, NaN for the others."""
+    out = np.full(column.shape, np.nan)
+    for i, v in enumerate(column):
+        if v is not None and is_number(v):
+            out[i] = float(v)
+    return out
+
+
 def _numbers(name: str, column: np.ndarray) -> np.ndarray:
     if column.dtype.kind == "f":
         return column
@@ -252,8 +261,8 @@ def _read_parquet(path: str, usecols, numeric: set[str], text: set[str]) -> Tabl
     types = {n: f.schema_arrow.field(n).type for n in names}
     kinds = {}
     for n, t in types.items():
-        is_number = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-        if n in text or not (is_number or n in numeric):
+        numeric_type = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+        if n in text or not (numeric_type or n in numeric):
             kinds[n] = "text"
         else:
             kinds[n] = "numeric"
@@ -345,7 +354,7 @@ def detect_decimal(text: str, delimiter: str) -> str:
 def _check_header(path: str, names: Sequence[str]) -> None:
     if not names:
         raise ValueError(f"{path} is empty; a header row of column names is needed")
-    if all(_is_number(n) for n in names):
+    if all(is_number(n) for n in names):
         raise ValueError(f"{path}: the first row must be a header of column names, got {list(names)}")
     seen = set()
     for n in names:
@@ -364,7 +373,8 @@ def _used(path: str, names: list[str], usecols) -> list[str]:
     return [n for n in names if n in wanted]
 
 
-def _is_number(s: str) -> bool:
+def is_number(s: str) -> bool:
+    """Whether the text ``s`` reads as a number (as ``float`` reads it)."""
     try:
         float(s)
     except ValueError:
@@ -505,10 +515,7 @@ def _short_row(data: bytes, delimiter: str, n_header: int, before: int) -> tuple
 
 def _as_numbers(cells: np.ndarray) -> np.ndarray:
     """A column with no value in its first rows: float64 if every present cell is a number, else as is."""
-    present = [c for c in cells if c is not None]
-    if all(_is_number(c) for c in present):
-        return np.array([np.nan if c is None else float(c) for c in cells], dtype=np.float64)
-    return cells
+    return as_numbers(cells) if all(is_number(c) for c in cells if c is not None) else cells
 
 
 def _pandas_call(path, read):
