@@ -156,3 +156,48 @@ def test_regression_with_the_defaults_matches_linear_regression(tmp_path):
     assert metrics["validation"]["r2"] >= baseline - 0.03, (metrics["validation"]["r2"], baseline)
     assert 30 < metrics["validation"]["rmse"] < 100  # in the target's own units (disease progression 25..346)
     assert (tmp_path / "run" / "predicted_vs_actual.png").is_file()
+
+
+def test_table_options_reach_the_model(tmp_path):
+    frame = messy_frame("wine", seed=1)
+    frame.insert(1, "batch", np.arange(len(frame)) % 3 + 1)  # integer codes: categories only when asked
+    frame.loc[:4, "label"] = None  # rows without a label are left out, and counted
+    text = frame.to_csv(index=False, sep="\t")
+    (tmp_path / "w.tsv").write_bytes(text.encode("cp1252"))
+    result = ok("train", "--data", "w.tsv", "--delimiter", "tab", "--encoding", "cp1252", "--id", "id", "--drop", "ash",
+                "--categorical", "batch", "--impute", "mean", "--missing-indicator", "--max-categories", "3",
+                "--iterations", "300", "--no-plots", "--quiet", "--out", "run", cwd=tmp_path)  # fmt: skip
+    assert "note: 5 of 178 rows have no 'label' (the label): left out" in result.stdout
+    assert "more than max_categories=3" in result.stdout and "share the column" in result.stdout
+    model = lw.load(tmp_path / "run" / "model.npz")
+    one_hot, impute = model.pipeline.steps[:2]
+    assert "ash" not in model.features and "batch" in model.categorical
+    assert one_hot.names_out_[:3] == ["batch=1", "batch=2", "batch=3"]
+    band = [c for c in model.categorical if c.endswith(" band")][0]
+    assert f"{band}=<other>" in one_hot.names_out_  # 4 bands capped at 3 columns: the rarest 2 pooled
+    assert impute.strategy == "mean" and any(n.endswith("=<missing>") for n in impute.names_out_[len(impute.names_in_):])
+    assert model.info["run"]["id"] == ["id"] and model.info["run"]["impute"] == "mean"
+    # the saved run's config trains the same model again
+    ok("train", "--config", "run/config.toml", "--out", "again", "--quiet", "--no-plots", cwd=tmp_path)
+    again = lw.load(tmp_path / "again" / "model.npz")
+    for key in model.parameters:
+        np.testing.assert_array_equal(model.parameters[key], again.parameters[key])
+
+
+def test_table_errors_are_one_line(tmp_path):
+    write_messy_csv(messy_frame("iris"), tmp_path / "i.csv")
+    for argv, words in [
+        (["--id", "nope"], "no column 'nope'"),
+        (["--label", "label", "--drop", "label"], "--drop label: 'label' is the label column"),
+        (["--max-categories", "1"], "is not an integer >= 2"),
+        (["--impute", "mode"], "'mode' is not one of median, mean, zero"),
+    ]:
+        result = run("train", "--data", "i.csv", "--quiet", "--no-plots", "--out", "o", *argv, cwd=tmp_path)
+        assert result.returncode == 2 and words in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_divergence_advice_knows_the_features_are_standardised(tmp_path):
+    result = run("train", "--data", "diabetes", "--standardize", "--learning-rate", "50", "--iterations", "200", "--quiet",
+                 "--no-plots", "--out", "o", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1 and "diverged" in result.stderr
+    assert "Try a smaller learning rate (now 50)." in result.stderr and "standardise X" not in result.stderr
