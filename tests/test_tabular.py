@@ -201,3 +201,45 @@ def test_divergence_advice_knows_the_features_are_standardised(tmp_path):
                  "--no-plots", "--out", "o", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 1 and "diverged" in result.stderr
     assert "Try a smaller learning rate (now 50)." in result.stderr and "standardise X" not in result.stderr
+
+
+def test_plots_draw_what_they_say(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib", reason="the plots need matplotlib")
+    from layerwise import cli, plots
+
+    figures = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.setdefault(path.name, fig) and path)
+    assert not plots.spans_decades([0.7, 0.5, 0.3]) and plots.spans_decades([0.7, np.inf, 0.005])
+    actual, predicted = np.array([10.0, 20.0, 30.0]), np.array([12.0, 18.0, 33.0])
+    plots.plot_predicted_vs_actual({"train": (actual, predicted), "validation": (actual[:1], predicted[:1])}, tmp_path / "pa.png", name="y")
+    ax = figures["pa.png"].axes[0]
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), np.c_[actual, predicted])  # one point per example
+    assert len(ax.collections[1].get_offsets()) == 1 and ax.get_xlabel() == "actual y"
+    np.testing.assert_array_equal(ax.lines[0].get_xydata(), [[10, 10], [33, 33]])  # the line predicted = actual
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--data", "diabetes", "--iterations", "50", "--quiet", "--out", "r"]) == 0
+    assert figures["cost.png"].axes[0].get_yscale() == "linear"  # 0.49 -> 0.3: no decades to show
+    assert len(figures["predicted_vs_actual.png"].axes[0].collections[0].get_offsets()) == 354
+    write_messy_csv(messy_frame("breast_cancer"), tmp_path / "p.csv")
+    figures.clear()
+    assert cli.main(["train", "--data", "p.csv", "--id", "id", "--iterations", "2000", "--quiet", "--out", "c"]) == 0
+    assert figures["cost.png"].axes[0].get_yscale() == "log"  # 0.74 -> 1e-3: decades
+
+
+def test_regression_on_a_messy_file_predicts_in_its_units_as_python_does(tmp_path):
+    from messy_csv import new_rows
+
+    frame = messy_frame("diabetes")
+    write_messy_csv(frame, tmp_path / "d.csv", sep=",", bom=False)
+    result = ok("train", "--data", "d.csv", "--id", "id", "--quiet", "--no-plots", "--out", "run", cwd=tmp_path)
+    assert re.search(r"validation R2 0\.\d{4}, RMSE \d\d\.\d\d, MAE \d\d\.\d\d", result.stdout), result.stdout
+    new_rows(frame, 15).to_csv(tmp_path / "new.csv", index=False)
+    ok("predict", "run/model.npz", "new.csv", "--out", "p.csv", cwd=tmp_path)
+    written = pd.read_csv(tmp_path / "p.csv")
+    model = lw.load(tmp_path / "run" / "model.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        expected = model.predict(pd.read_csv(tmp_path / "new.csv"))
+    np.testing.assert_array_equal(written["prediction"].to_numpy(), expected)
+    assert 25 < expected.min() and expected.max() < 350  # disease progression, not standardised units
