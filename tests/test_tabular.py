@@ -243,3 +243,15 @@ def test_regression_on_a_messy_file_predicts_in_its_units_as_python_does(tmp_pat
         expected = model.predict(pd.read_csv(tmp_path / "new.csv"))
     np.testing.assert_array_equal(written["prediction"].to_numpy(), expected)
     assert 25 < expected.min() and expected.max() < 350  # disease progression, not standardised units
+
+
+def test_missing_markers_are_refused_until_named_then_remembered(tmp_path):
+    frame = messy_frame("iris", n_categorical=0)
+    column = frame.columns[1]
+    text = frame.to_csv(index=False).replace(",,", ",?,")  # the file marks empty cells with "?"
+    (tmp_path / "q.csv").write_text(text)
+    result = run("train", "--data", "q.csv", "--id", "id", "--quiet", "--no-plots", "--out", "o", cwd=tmp_path)
+    assert result.returncode == 2 and "'?' is not a number" in result.stderr and "--na-values '?'" in result.stderr, result.stderr
+    ok("train", "--data", "q.csv", "--id", "id", "--na-values", "?", "--quiet", "--no-plots", "--out", "o", cwd=tmp_path)
+    result = ok("predict", "o/model.npz", "q.csv", "--out", "p.csv", cwd=tmp_path)  # the model reads "?" as missing too
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(frame) and column in lw.load(tmp_path / "o" / "model.npz").features

@@ -246,14 +246,11 @@ def test_an_unnamed_row_index_is_not_a_feature():
     assert roles.notes == ["column 'Unnamed: 0' numbers the rows 0, 1, 2, ... (an index written with the data): not used as a feature"]
 
 
-def test_a_typo_in_a_numeric_column_is_reported():
-    t = table(x=[str(float(i)) for i in range(30)][:29] + ["12,5"], y=["a", "b"] * 15)
-    t = Table(t.names, [np.array(t["x"].tolist(), dtype=object), t["y"]], "t.csv")
-    roles = column_roles(t)
-    assert roles.features == ["x"] and roles.categorical == [] and roles.numbers_in_text == ["x"]
-    assert roles.notes == ["column 'x' holds numbers but also text ('12,5' at row 31): read as numbers, its text cells as missing "
-                           "(fix them, or --categorical x takes its values as categories)"]  # fmt: skip
-    from layerwise.tabular import tabular_data
-
-    data = tabular_data(t)
-    assert data.features["x"].dtype == np.float64 and np.isnan(data.features["x"][29]) and data.features["x"][28] == 28.0
+def test_a_typo_in_a_numeric_column_is_named_with_the_ways_forward():
+    cells = [str(float(i)) for i in range(29)] + ["?"]
+    t = Table(["x", "y"], [np.array(cells, dtype=object), np.array(["a", "b"] * 15, dtype=object)], "t.csv")
+    with pytest.raises(ValueError, match=r"t.csv: row 31, column 'x': '\?' is not a number, but nearly all the column's cells are: "
+                                         r"fix the cell, mark such cells missing \(--na-values '\?'\), or take the column as "
+                                         r"categories \(--categorical x\)"):  # fmt: skip
+        column_roles(t)
+    assert column_roles(t, categorical=["x"]).categorical == ["x"]

@@ -23,7 +23,7 @@ from . import preprocessing, tasks
 from .data.dataset import _encode_labels
 from .data.roles import Roles, column_roles, labelled_rows, where
 from .data.splits import part_indices
-from .data.tables import Table, as_numbers, as_table, feature_rows
+from .data.tables import Table, as_table, feature_rows
 from .model import Model
 from .network import Network
 from .preprocessing import Pipeline
@@ -92,9 +92,6 @@ def tabular_data(
     label are dropped and counted in the notes. ``task`` overrides the label's inferred task."""
     table = as_table(data)
     roles = column_roles(table, label=label, ids=ids, drop=drop, categorical=categorical)
-    if roles.numbers_in_text:
-        table = Table(table.names, [as_numbers(c) if n in roles.numbers_in_text else c for n, c in zip(table.names, table.columns, strict=True)],
-                      table.source)  # fmt: skip
     rows, dropped = labelled_rows(table, roles.label)
     notes = list(roles.notes)
     if dropped:

@@ -161,6 +161,7 @@ TRAIN_OPTIONS = [
     Option("data_dir", text, None, "the folder of the course's cat files (default: $LAYERWISE_DATA or ../shared/data)", "DIR"),
     Option("delimiter", delimiter, None, "the CSV file's delimiter (default: detected among , ; tab |)", "CHAR"),
     Option("encoding", text, None, "the CSV file's encoding (default: from its byte-order mark, else UTF-8, else cp1252)", "NAME"),
+    Option("na_values", columns, [], "cell texts that mean missing, beside empty cells and NA, NaN, null, ... (e.g. '?'); predict reuses them", "TEXTS"),
     Option("id", columns, D["id"], "identifier columns of a table: never features, carried into the predictions", "COLUMNS"),
     Option("drop", columns, D["drop"], "columns of a table to ignore", "COLUMNS"),
     Option("categorical", columns, D["categorical"], "numeric columns to one-hot encode as categories (text columns always are)", "COLUMNS"),
@@ -253,20 +254,20 @@ def is_table(data: str) -> bool:
 
 
 #: The settings that apply to tables only, and what they are when not given.
-TABLE_ONLY = ("delimiter", "encoding", "id", "drop", "categorical", "impute", "missing_indicator", "max_categories")
+TABLE_ONLY = ("delimiter", "encoding", "na_values", "id", "drop", "categorical", "impute", "missing_indicator", "max_categories")
 
 
 def table_parts(s: dict) -> tuple[dict[str, tabular.TabularData], list[str]]:
     """(``{"train": ..., "validation": ..., "test": ...}``, notes) of the table ``s["data"]``:
     its columns' roles and its labelled rows, split as :func:`tabular.split` does."""
-    table = read_table(s["data"], delimiter=s["delimiter"], encoding=s["encoding"])
+    table = read_table(s["data"], delimiter=s["delimiter"], encoding=s["encoding"], na_values=s["na_values"])
     data = tabular.tabular_data(table, label=s["label"], ids=s["id"], drop=s["drop"], categorical=s["categorical"])
     return tabular.split(data, s), data.notes
 
 
 def check_table_only(s: dict) -> None:
     """A setting of TABLE_ONLY given for data that is not a table is a mistake, not a no-op."""
-    given = [flag(k) for k in TABLE_ONLY if s.get(k, tabular.DEFAULTS.get(k)) != tabular.DEFAULTS.get(k)]
+    given = [flag(k) for k in TABLE_ONLY if s.get(k) not in (None, [], tabular.DEFAULTS.get(k))]
     if given and not is_table(s["data"]):
         raise ValueError(f"{', '.join(given)} apply to tables (CSV or Parquet files); {s['data']!r} is not one")
 
@@ -375,7 +376,7 @@ def model_rows(model, data: str, *, label=None, id_columns=None, data_dir=None, 
 
 def _table_rows(model, data: str, label, id_columns, delimiter, encoding, notes) -> Rows:
     categorical = set(model.categorical)
-    table = read_table(data, delimiter=delimiter, encoding=encoding, text=categorical,
+    table = read_table(data, delimiter=delimiter, encoding=encoding, text=categorical, na_values=model.info.get("run", {}).get("na_values", []),
                        numeric=[f for f in model.features if f not in categorical])  # fmt: skip
     name = label_name(table, label) if label is not None else model.label
     missing = [f for f in model.features if f not in table]

@@ -8,6 +8,7 @@ saying so (name them in ``categorical`` to use them anyway), never silently used
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,10 +22,7 @@ MIN_ROWS_IDENTIFIER = 20
 
 @dataclass
 class Roles:
-    """Column names by role, each list in the table's order; ``notes`` say what was left out and why.
-
-    ``numbers_in_text``: features read as text whose cells are nearly all numbers; they are
-    numeric features, their other cells missing values."""
+    """Column names by role, each list in the table's order; ``notes`` say what was left out and why."""
 
     label: str
     features: list[str]
@@ -32,7 +30,6 @@ class Roles:
     ids: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    numbers_in_text: list[str] = field(default_factory=list)  # text columns of numbers (and a few typos): read as numbers
 
 
 def _missing(column: np.ndarray) -> np.ndarray:
@@ -90,9 +87,9 @@ def column_roles(
         forced = n in categorical
         odd = None if forced or column.dtype.kind != "O" else _text_among_numbers(column)
         if odd is not None:
-            roles.notes.append(f"column {n!r} holds numbers but also text ({column[odd]!r} at {where(table, odd)}): read as numbers, "
-                               f"its text cells as missing (fix them, or --categorical {n} takes its values as categories)")  # fmt: skip
-            roles.numbers_in_text.append(n)
+            raise ValueError(f"{table.source}: {where(table, odd)}, column {n!r}: {column[odd]!r} is not a number, but nearly all the "
+                             f"column's cells are: fix the cell, mark such cells missing (--na-values {shlex.quote(column[odd])}), "
+                             f"or take the column as categories (--categorical {shlex.quote(n)})")  # fmt: skip
         if _is_row_index(n, column):
             roles.notes.append(f"column {n!r} numbers the rows 0, 1, 2, ... (an index written with the data): not used as a feature")
             roles.dropped.append(n)
@@ -102,14 +99,12 @@ def column_roles(
             roles.notes.append(f"column {n!r} holds {value} in every row: not used as a feature")
             roles.dropped.append(n)
             continue
-        if column.dtype.kind == "O" and not forced and odd is None and len(present) >= MIN_ROWS_IDENTIFIER and len(set(present)) == len(present):
+        if column.dtype.kind == "O" and not forced and len(present) >= MIN_ROWS_IDENTIFIER and len(set(present)) == len(present):
             roles.notes.append(f"column {n!r} has a different value in each of its {len(present)} rows, like an identifier: "
                                f"not used as a feature (--id {n} carries it to the predictions; --categorical {n} uses it)")  # fmt: skip
             roles.dropped.append(n)
             continue
         roles.features.append(n)
-        if n in roles.numbers_in_text:
-            continue
         if column.dtype.kind == "O" or forced:
             roles.categorical.append(n)
     if not roles.features:

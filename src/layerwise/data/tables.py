@@ -224,6 +224,7 @@ def read_table(
     usecols: Sequence[str] | None = None,
     numeric: Iterable[str] = (),
     text: Iterable[str] = (),
+    na_values: Sequence[str] = (),
 ) -> Table:
     """A CSV or Parquet file (by suffix; "-" is a CSV on standard input) -> Table.
 
@@ -233,6 +234,8 @@ def read_table(
     is required. Columns are numeric when every cell of their first ``INFER_ROWS`` rows is a
     number or missing; ``numeric`` / ``text`` force the type of the columns they name.
     ``usecols`` reads only those columns (in the file's order), naming any that are absent.
+    Empty cells, and pandas' usual markers ("NA", "NaN", "null", ...), are missing; so are the
+    cells equal to one of ``na_values`` (e.g. ``["?"]``).
     """
     key = "<stdin>" if os.fspath(path) == "-" else os.fspath(path)
     suffix = Path(key).suffix.lower()
@@ -241,11 +244,11 @@ def read_table(
     if suffix in (".parquet", ".pq"):
         if delimiter is not None or encoding is not None or decimal is not None:
             raise ValueError(f"{key}: delimiter, encoding and decimal apply to CSV files, not Parquet")
-        return _read_parquet(key, usecols, set(numeric), set(text))
-    return _read_csv(key, delimiter, encoding, decimal, usecols, set(numeric), set(text))
+        return _read_parquet(key, usecols, set(numeric), set(text), set(na_values))
+    return _read_csv(key, delimiter, encoding, decimal, usecols, set(numeric), set(text), list(na_values))
 
 
-def _read_parquet(path: str, usecols, numeric: set[str], text: set[str]) -> Table:
+def _read_parquet(path: str, usecols, numeric: set[str], text: set[str], na_values: set[str]) -> Table:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -280,17 +283,17 @@ def _read_parquet(path: str, usecols, numeric: set[str], text: set[str]) -> Tabl
             except pa.ArrowException as e:
                 raise ValueError(f"{path}: column {n!r} ({types[n]}) cannot be read as numbers: {e}") from None
         for n, parts in texts.items():
-            parts.append(_text_cells(batch.column(n).to_pylist()))
+            parts.append(_text_cells(batch.column(n).to_pylist(), na_values))
         start = stop
     by_name = {n: block[i] for i, n in enumerate(numeric_names)}
     by_name.update({n: np.concatenate(p) if p else np.empty(0, dtype=object) for n, p in texts.items()})
     return Table(names, [by_name[n] for n in names], path)
 
 
-def _text_cells(values: Sequence) -> np.ndarray:
-    """Cells -> object array of str, None where missing (None or NaN)."""
+def _text_cells(values: Sequence, na_values: set[str] = frozenset()) -> np.ndarray:
+    """Cells -> object array of str, None where missing (None, NaN, or one of ``na_values``)."""
     out = np.empty(len(values), dtype=object)
-    out[:] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+    out[:] = [None if v is None or (isinstance(v, float) and v != v) or str(v) in na_values else str(v) for v in values]
     return out
 
 
@@ -382,7 +385,7 @@ def is_number(s: str) -> bool:
     return True
 
 
-def _read_csv(path, delimiter, encoding, decimal, usecols, numeric: set[str], text: set[str]) -> Table:
+def _read_csv(path, delimiter, encoding, decimal, usecols, numeric: set[str], text: set[str], na_values: list[str]) -> Table:
     pd = _pandas()
     stream, sample = _raw(path)
     with stream:
@@ -402,7 +405,7 @@ def _read_csv(path, delimiter, encoding, decimal, usecols, numeric: set[str], te
         n_header = len(names)
         _check_header(path, names)
         names = _used(path, names, usecols)
-        options = dict(sep=delimiter, encoding=encoding, decimal=decimal, skipinitialspace=True, engine="c",
+        options = dict(sep=delimiter, encoding=encoding, decimal=decimal, skipinitialspace=True, engine="c", na_values=na_values,
                        usecols=None if usecols is None else names)  # fmt: skip  (usecols would hide a row too long)
         names, kinds = _infer_kinds(pd, stream, path, options, numeric, text)
         stream.seek(0)
