@@ -20,6 +20,7 @@ pytest.importorskip("sklearn", reason="the messy files are made from scikit-lear
 import layerwise as lw  # noqa: E402
 from layerwise import datasets  # noqa: E402
 from layerwise.cli.options import part_indices  # noqa: E402
+from layerwise.data.tables import read_table  # noqa: E402
 from layerwise.preprocessing import UnseenCategoryWarning  # noqa: E402
 from layerwise.tabular import fit_table  # noqa: E402
 from messy_csv import messy_frame, write_messy_csv  # noqa: E402
@@ -87,6 +88,9 @@ def test_saved_model_predicts_raw_messy_rows_as_the_cli_does(patients):
         proba = model.predict_proba(pd.read_csv(folder / "new.csv"))
     assert written["prediction"].tolist() == predicted.tolist()
     np.testing.assert_array_equal(written[["p_benign", "p_malignant"]].to_numpy(), proba)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        assert model.predict(read_table(folder / "new.csv")).tolist() == predicted.tolist()  # the reader's Table, as the CLI has it
 
 
 def test_parquet_copy_gives_the_same_model(patients):

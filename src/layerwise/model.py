@@ -22,7 +22,7 @@ import numpy as np
 from . import metrics, tasks
 from .callbacks import History
 from .network import Network
-from .data.tables import as_table, feature_rows
+from .data.tables import Table, as_table, feature_rows
 from .preprocessing import OneHotEncoder, Pipeline
 
 
@@ -330,5 +330,5 @@ def _short(value) -> str:
 
 
 def _is_table(X) -> bool:
-    """A pandas DataFrame (or anything with named columns) or a mapping of columns."""
-    return isinstance(X, Mapping) or (hasattr(X, "columns") and hasattr(X, "keys") and hasattr(X, "iloc"))
+    """A pandas DataFrame (or anything with named columns), a layerwise Table or a mapping of columns."""
+    return isinstance(X, (Mapping, Table)) or (hasattr(X, "columns") and hasattr(X, "keys") and hasattr(X, "iloc"))

@@ -49,9 +49,10 @@ def _out_dir(settings: dict) -> Path:
     return out
 
 
-def _build_model(s: dict, parts: dict) -> Model:
-    """The untrained model for the run: the network the task calls for, the preprocessing the
-    options ask for (fitted on the training part by ``Model.fit``), the classes and the schema."""
+def _build_model(s: dict, parts: dict) -> tuple[Model, list[str]]:
+    """(the untrained model for a built-in or array data set, notes): the network the task calls
+    for, the preprocessing the options ask for (fitted on the training part by ``Model.fit``),
+    the classes and the schema. Tables go through :func:`tabular.build_model` instead."""
     train = parts["train"]
     output = s["output"] or tasks.output_activation(train.task)
     classify = output != "linear"
@@ -80,9 +81,6 @@ def _info(s: dict, init: str, output: str) -> dict:
     run = {**{k: v for k, v in s.items() if k not in ("out", "quiet", "print_every", "plots")}, "init": init, "output": output}
     return {"data": s["data"], "run": run}
 
-
-def _table_model(s: dict, train) -> tuple[Model, list[str]]:
-    return tabular.build_model(train, s, info=_info(s, s["init"], s["output"]))  # it fills in the init and output it chose
 
 
 def _progress(s: dict) -> tuple[list, int | bool]:
@@ -130,7 +128,8 @@ def cmd_train(args) -> int:
         parts, notes = table_parts(s)
         X = {name: part.inputs() for name, part in parts.items()}
         y = {name: part.y for name, part in parts.items()}
-        model, more = (checkpoint.model, []) if checkpoint else _table_model(s, parts["train"])
+        # build_model fills in the init and output it chose
+        model, more = (checkpoint.model, []) if checkpoint else tabular.build_model(parts["train"], s, info=_info(s, s["init"], s["output"]))
     else:
         parts, notes = split_data(s["data"], label=s["label"], data_dir=s["data_dir"], validation_split=s["validation_split"],
                                   test_split=s["test_split"], seed=s["seed"]), []  # fmt: skip
