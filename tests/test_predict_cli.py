@@ -41,8 +41,7 @@ def trained(tmp_path_factory):
     score = (frame.radius - 10) + (frame.area - 1000) / 300 - (frame.smooth - 0.1) * 100
     frame.loc[score > 0, "diagnosis"] = "M"
     frame.to_csv(cwd / "cancer.csv", index=False)
-    features = frame[["radius", "area", "smooth"]]  # what the model sees: "name" would be a 4th feature
-    features.assign(diagnosis=frame.diagnosis).to_csv(cwd / "train.csv", index=False)
+    frame[["radius", "diagnosis", "area", "smooth"]].to_csv(cwd / "train.csv", index=False)  # the label in the middle
     result = run("train", "--data", "train.csv", "--label", "diagnosis", "--standardize", "--layers", "4", "--iterations", "800",
                  "--learning-rate", "0.5", "--validation-split", "0.25", "--out", "run", "--no-plots", "--quiet", cwd=cwd)  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -70,9 +69,17 @@ def test_raw_rows_predict_as_the_cli_and_as_training_time_evaluation(trained):
     P = model.predict_proba(X)
     assert [float(r["p_M"]) for r in rows] == P[1].tolist() and [float(r["p_B"]) for r in rows] == P[0].tolist()
     assert "ignoring column 'name'" in result.stderr  # an extra column is ignored, with a note
-    # the evaluation at training time, on the validation part, gave the same labels
+    # the evaluation at training time saw the same labels: its confusion matrices are those of the
+    # Python model's predictions on the same rows (the validation part, split again from the seed)
+    from layerwise.cli.options import part_indices
+    from layerwise.metrics import confusion_matrix
+
+    parts = part_indices(len(frame), frame.diagnosis.to_numpy(), validation_split=0.25, seed=model.info["run"]["seed"])
+    for name, idx in parts.items():
+        truth, predicted = model.encode(frame.diagnosis.to_numpy()[idx]), model.encode(from_array[idx])
+        assert confusion_matrix(truth, predicted, 2).tolist() == metrics[name]["confusion_matrix"]
     report = json.loads(run("evaluate", "run/model.npz", "train.csv", "--split", "validation", "--json", cwd=cwd).stdout)
-    assert report["accuracy"] == metrics["validation"]["accuracy"] and report["m"] == 60
+    assert report["confusion_matrix"] == metrics["validation"]["confusion_matrix"] and report["m"] == 60
     everything = json.loads(run("evaluate", "run/model.npz", "cancer.csv", "--json", cwd=cwd).stdout)
     assert everything["accuracy"] == np.mean(from_array == frame.diagnosis.to_numpy())
 
@@ -128,3 +135,32 @@ def test_outputs_through_a_symlink_a_pipe_and_into_a_missing_folder(trained, tmp
     one_line_error(run("predict", "run/model.npz", "cancer.csv", "--out", tmp_path / "no" / "p.csv", cwd=cwd),
                    f"{tmp_path / 'no' / 'p.csv'}: No such file or directory")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_readmes_predict_on_new_data_section_runs_as_written(tmp_path):
+    """Its Python block writes the CSV files; each line of its shell block then succeeds."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Predict on new data", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    (shell,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+    finally:
+        os.chdir(cwd)
+    outputs = []
+    for line in shell.strip().splitlines():
+        assert line.startswith("layerwise ")
+        command = f"{shlex.quote(sys.executable)} -m {line}"
+        result = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, (line, result.stderr)
+        outputs.append(result.stdout)
+    rows = read_predictions((tmp_path / "predictions.csv").read_text())
+    assert [(r["id"], r["prediction"]) for r in rows] == [("a", "yes"), ("b", "no")]
+    assert [r["prediction"] for r in read_predictions(outputs[2])] == ["yes", "no"]
+    assert "accuracy" in outputs[3]

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import datasets
+from .. import datasets, tasks
 from ..callbacks import History
-from .. import tasks
 from ..data.splits import kfold_indices
 from ..model import Model
 from ..preprocessing import Pipeline, build_pipeline
