@@ -385,7 +385,10 @@ def _table_rows(model, data: str, label, id_columns, delimiter, encoding, notes)
                          f"takes (its features: {', '.join(model.features)}); the file has {', '.join(table.names)}")  # fmt: skip
     if id_columns is None:
         id_columns = [c for c in model.info.get("run", {}).get("id", []) if c in table]
-    ids = {c: table[c] for c in id_columns}  # a KeyError names a missing one and the columns there are
+    absent = [c for c in id_columns if c not in table]
+    if absent:
+        raise ValueError(f"{table.source}: no --id column {absent[0]!r}; the columns are {', '.join(table.names)}")
+    ids = {c: table[c] for c in id_columns}
     used = {*model.features, name, *id_columns}
     extra = [c for c in table.names if c not in used]
     if extra and notes is not None:
