@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 DEMO_EXTRAS := cli
 TEST_EXTRAS := cli,dask,graph,torch,test,web
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test bench clean mutation test-engine
 
 $(VENV)/.demo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,18 @@ test: $(VENV)/.test
 bench: $(VENV)/.test
 	$(PY) -m benchmarks
 
+# The quick engine tests (seconds): the files mutation testing runs, listed in pyproject.
+ENGINE_TESTS = $(shell $(PY) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['tool']['mutmut']['pytest_add_cli_args_test_selection']))")
+test-engine: venv
+	$(PY) -m pytest -q $(ENGINE_TESTS)
+
+# Mutation testing of the engine (not part of CI): mutmut over the modules in pyproject's
+# [tool.mutmut], then mutation/report.py writes mutants/summary.md. See DEVELOPERS.md.
+mutation: venv
+	$(PY) -m pip install -q -e ".[mutation]"
+	rm -rf mutants
+	nice $(VENV)/bin/mutmut run
+	$(PY) mutation/report.py
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache mutants

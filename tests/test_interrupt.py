@@ -8,6 +8,7 @@ The subprocess tests run ``python -m layerwise train`` on the planar data (400 e
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import random
@@ -15,7 +16,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -263,8 +263,26 @@ def check_run_folder(out: Path) -> set[str]:
     return real
 
 
-def fork_train(out: Path) -> int:
-    """``layerwise train`` in a forked child (the CLI's code without paying for its imports); its pid."""
+WRITERS = ("zipfile.py", "tempfile.py", "_npyio_impl.py", "format.py")  # where an archive is written
+
+
+@functools.cache
+def _writing(filename: str) -> bool:
+    """Code that writes the run's files: layerwise's io and cli, and the stdlib/NumPy writers they call."""
+    path = Path(filename)
+    if "layerwise" in path.parts:
+        return any(part.startswith(("io", "cli")) for part in path.parts[path.parts.index("layerwise") + 1 :])
+    return path.name in WRITERS
+
+
+def fork_train(out: Path, kill_at: int | None = None, count_to: Path | None = None) -> int:
+    """``layerwise train`` in a forked child (the CLI's code without paying for its imports); its pid.
+
+    The child counts the lines it executes in the code that writes files (``_writing``) and
+    SIGKILLs itself when the count reaches ``kill_at``: the moments of death are points in the
+    run's own sequence of writes, not times, so the test does not depend on how fast the
+    machine is. With ``count_to`` it writes the total count there when training ends.
+    """
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         status = 1
@@ -272,7 +290,21 @@ def fork_train(out: Path) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
+            count = 0
+
+            def local(frame, event, arg):
+                nonlocal count
+                if event == "line":
+                    count += 1
+                    if count == kill_at:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                return local
+
+            sys.settrace(lambda frame, event, arg: local if _writing(frame.f_code.co_filename) else None)
             status = cli.main(["train", "--out", str(out), *KILL_ARGS])
+            sys.settrace(None)
+            if count_to is not None:
+                count_to.write_text(str(count))
         finally:
             os._exit(status)
     return pid
@@ -281,30 +313,23 @@ def fork_train(out: Path) -> int:
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_kill_9_at_random_moments_leaves_whole_files_or_none(tmp_path):
-    start = time.perf_counter()
-    _, status = os.waitpid(fork_train(tmp_path / "reference"), 0)
+    _, status = os.waitpid(fork_train(tmp_path / "reference", count_to=tmp_path / "count"), 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    duration = time.perf_counter() - start
+    total = int((tmp_path / "count").read_text())
+    assert total > 10_000  # 60 checkpoints and the final files: many lines of writing code
     rand = random.Random(20240601)
-    delays = [rand.uniform(0.0, 1.2) * duration for _ in range(60)]
-    running: dict[int, float] = {}  # pid -> when to kill it
+    moments = sorted(rand.sample(range(1, total * 98 // 100), 60))  # spread over the run, short of its very end
+    running: list[int] = []
     killed_by_signal = 0
     k = 0
-    while k < len(delays) or running:
-        while k < len(delays) and len(running) < 3:  # a few at a time, at staggered moments
-            running[fork_train(tmp_path / f"run{k}")] = time.perf_counter() + delays[k]
+    while k < len(moments) or running:
+        while k < len(moments) and len(running) < 3:  # a few at a time
+            running.append(fork_train(tmp_path / f"run{k}", kill_at=moments[k]))
             k += 1
-        now = time.perf_counter()
-        for pid, deadline in list(running.items()):
-            if now >= deadline:
-                os.kill(pid, signal.SIGKILL)
-            done, status = os.waitpid(pid, os.WNOHANG if now < deadline else 0)
-            if done:
-                killed_by_signal += os.WIFSIGNALED(status)
-                del running[pid]
-        time.sleep(0.001)
-    found = [check_run_folder(tmp_path / f"run{k}") for k in range(len(delays))]
-    assert killed_by_signal >= 40
+        _, status = os.waitpid(running.pop(0), 0)
+        killed_by_signal += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    found = [check_run_folder(tmp_path / f"run{k}") for k in range(len(moments))]
+    assert killed_by_signal == len(moments)  # every run died at its moment
     assert sum(io.CHECKPOINT_FILE in f and "model.npz" not in f for f in found) >= 10  # killed while training
 
     # A few of the interrupted runs, resumed from their last checkpoint, end where the reference did.

@@ -16,7 +16,7 @@ from .blocks import (
     update_parameters,
 )
 from .callbacks import Callback, DivergenceError, EarlyStopping, History, PrintCost, ProgressBar
-from .gradcheck import gradient_check, gradient_check_report
+from .gradcheck import GradientCheck, check_gradients, gradient_check, gradient_check_report
 from .initializers import initialize_parameters
 from .io import load_model as load
 from .io import save_model as save
@@ -31,6 +31,7 @@ __all__ = [
     "Callback",
     "DivergenceError",
     "EarlyStopping",
+    "GradientCheck",
     "GradientDescent",
     "History",
     "LogisticRegression",
@@ -42,6 +43,7 @@ __all__ = [
     "RMSprop",
     "activations",
     "blocks",
+    "check_gradients",
     "gradient_check",
     "gradient_check_report",
     "initialize_parameters",

@@ -7,8 +7,10 @@ of the output ``A`` (not ``Z``), so a layer only needs to cache ``A`` for its ba
 (``out=A``: backpropagation is the last use of a layer's output, so training reuses its array
 for ``dZ``). Neither ever writes into ``dA``.
 
-Adding an activation is one small class with ``forward`` and ``backward`` and one
-``register`` line. Names with a parameter use ``name:value``, e.g. ``"leaky_relu:0.2"``.
+Adding an activation is one small class with ``_forward`` and ``_backward`` and one
+``register`` line; the base class's public ``forward`` and ``backward`` are the one entry, which
+also takes Python numbers, 0-d arrays and integer or boolean arrays (computed in float64).
+Names with a parameter use ``name:value``, e.g. ``"leaky_relu:0.2"``.
 """
 
 from __future__ import annotations
@@ -21,10 +23,22 @@ class Activation:
 
     name: str = ""
 
-    def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def forward(self, Z, out: np.ndarray | None = None):
+        """A = g(Z), same shape; a number in gives a NumPy float out."""
+        if type(Z) is np.ndarray and Z.ndim and Z.dtype.kind == "f":  # training's path: no conversion
+            return self._forward(Z, out)
+        return _elementwise(self._forward, Z, (Z,), out)
+
+    def backward(self, dA, A, out: np.ndarray | None = None):
+        """dZ = dA * g'(Z), computed from ``A = g(Z)``; same shape as ``A``."""
+        if type(A) is np.ndarray and type(dA) is np.ndarray and A.ndim and A.dtype.kind == "f" and dA.dtype.kind == "f":
+            return self._backward(dA, A, out)
+        return _elementwise(self._backward, A, (dA, A), out)
+
+    def _forward(self, Z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dA: np.ndarray, A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def _backward(self, dA: np.ndarray, A: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
 
     @property
@@ -42,12 +56,35 @@ class Activation:
         return hash(self.spec)
 
 
+def _floating(x) -> np.ndarray:
+    """``x`` as a floating-point array: float arrays pass as they are, numbers and integer or
+    boolean arrays become float64, anything else is refused."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x
+    a = np.asarray(x)
+    if a.dtype.kind in "biu":
+        return a.astype(np.float64)
+    if a.dtype.kind != "f":
+        raise TypeError(f"activation input has dtype {a.dtype}; expected real numbers (float, int or bool)")
+    return a
+
+
+def _elementwise(method, like, arrays, out):
+    """``method(*arrays, out)`` on floating-point arrays; a 0-d input is computed as one element
+    (NumPy's in-place operations need an array) and a number in gives a NumPy float out."""
+    arrays = [_floating(a) for a in arrays]
+    if np.ndim(like):
+        return method(*arrays, out)
+    result = method(*(a.reshape(1) for a in arrays), None if out is None else out.reshape(1)).reshape(())
+    return result if isinstance(like, np.ndarray) else result[()]
+
+
 class Sigmoid(Activation):
     """sigmoid(z) = 1 / (1 + e^-z), 0 where e^-z overflows; g'(z) = A (1 - A)."""
 
     name = "sigmoid"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         # the course's 1 / (1 + e^-z), in place; for z < -709 (float32: -88) e^-z overflows to
         # inf and 1 / (1 + inf) = 0, which is sigmoid(z) to within the smallest positive float
         A = np.negative(Z, out=out)
@@ -56,7 +93,7 @@ class Sigmoid(Activation):
         A += 1.0
         return np.reciprocal(A, out=A)
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         one_minus_A = 1.0 - A
         dZ = np.multiply(dA, A, out=out)
         dZ *= one_minus_A
@@ -68,10 +105,10 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         return np.tanh(Z, out=out)
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         dZ = np.square(A, out=out)
         np.subtract(1.0, dZ, out=dZ)
         dZ *= dA
@@ -83,10 +120,10 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         return np.maximum(Z, 0.0, out=out)
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         dZ = np.greater(A, 0.0, out=np.empty_like(A) if out is None else out)  # g' as 1.0 or 0.0
         dZ *= dA
         return dZ
@@ -106,11 +143,11 @@ class LeakyReLU(Activation):
     def spec(self) -> str:
         return self.name if self.slope == 0.01 else f"{self.name}:{self.slope!r}"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         # slope in (0, 1): max(z, slope * z) is z for z > 0 and slope * z otherwise
         return np.maximum(Z, self.slope * Z, out=out)
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         # A has the sign of Z since slope > 0
         dZ = np.multiply(dA, np.where(A > 0, 1.0, self.slope).astype(dA.dtype, copy=False), out=out)
         return dZ
@@ -121,13 +158,13 @@ class Linear(Activation):
 
     name = "linear"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         if out is None or out is Z:
             return Z
         np.copyto(out, Z)
         return out
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         if out is None or out is dA:
             return dA
         np.copyto(out, dA)
@@ -142,13 +179,13 @@ class Softmax(Activation):
 
     name = "softmax"
 
-    def forward(self, Z, out=None):
+    def _forward(self, Z, out):
         A = np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
         np.exp(A, out=A)
         A /= A.sum(axis=0, keepdims=True)
         return A
 
-    def backward(self, dA, A, out=None):
+    def _backward(self, dA, A, out):
         s = (A * dA).sum(axis=0, keepdims=True)
         return np.multiply(A, dA - s, out=out)
 
@@ -194,7 +231,7 @@ def sigmoid(Z: np.ndarray) -> np.ndarray:
 
 def tanh(Z: np.ndarray) -> np.ndarray:
     """tanh(Z) elementwise, any shape."""
-    return np.tanh(Z)
+    return Tanh().forward(Z)
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
