@@ -33,12 +33,12 @@ bench: $(VENV)/.test
 
 # The quick engine tests (seconds): the files mutation testing runs, listed in pyproject.
 ENGINE_TESTS = $(shell $(PY) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['tool']['mutmut']['pytest_add_cli_args_test_selection']))")
-test-engine: venv
+test-engine: $(VENV)/.test
 	$(PY) -m pytest -q $(ENGINE_TESTS)
 
 # Mutation testing of the engine (not part of CI): mutmut over the modules in pyproject's
 # [tool.mutmut], then mutation/report.py writes mutants/summary.md. See DEVELOPERS.md.
-mutation: venv
+mutation: $(VENV)/.test
 	$(PY) -m pip install -q -e ".[mutation]"
 	rm -rf mutants
 	nice $(VENV)/bin/mutmut run
