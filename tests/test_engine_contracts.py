@@ -122,7 +122,7 @@ def test_beta_zero_is_allowed():
     [(optimizers.Optimizer, {"learning_rate": 0.01}), (optimizers.GradientDescent, {"learning_rate": 0.0075}),
      (optimizers.Momentum, {"learning_rate": 0.01, "beta": 0.9}),
      (optimizers.RMSprop, {"learning_rate": 0.001, "beta2": 0.999, "epsilon": 1e-8}),
-     (optimizers.Adam, {"learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8})],
+     (optimizers.Adam, {"learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "corrected_rate": False})],
 )  # fmt: skip
 def test_optimizer_defaults_and_config(cls, expected):
     opt = cls()

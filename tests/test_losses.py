@@ -13,6 +13,8 @@ def sample(name, rng, n_y=3, m=6):
     if name == "categorical_crossentropy":
         A = get_activation("softmax").forward(rng.standard_normal((n_y, m)))
         return A, np.eye(n_y)[:, rng.integers(0, n_y, m)]
+    if name == "poisson":  # rates a > 0, counts y >= 0 (zeros included)
+        return rng.uniform(0.2, 3.0, (2, m)), rng.poisson(1.5, (2, m)).astype(float)
     return rng.standard_normal((2, m)), rng.standard_normal((2, m))
 
 

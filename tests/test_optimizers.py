@@ -140,7 +140,7 @@ def test_get_schedule_and_optimizer_errors():
     with pytest.raises(ValueError, match="learning_rate"):
         Constant(-1.0)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        get_optimizer("sgd")
+        get_optimizer("newton")
     with pytest.raises(ValueError, match="beta"):
         Momentum(0.1, beta=1.0)
     with pytest.raises(ValueError, match="learning_rate goes to the Optimizer"):

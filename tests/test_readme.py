@@ -135,7 +135,7 @@ def _sweep(ns, out):
     ranked = result.ranked()
     assert len(ranked) == 16 and ns["best"] is ranked[0]
     assert ns["best"].metric == max(t.metric for t in ranked if t.metric is not None) > 0.8
-    assert ns["net"].layer_dims[0] == 2 and out.startswith(result.summary())
+    assert ns["model"].layer_dims[0] == 2 and ns["model"].features == ["x1", "x2"] and out.startswith(result.summary())
 
 
 def _dask(ns, out):
@@ -148,7 +148,7 @@ AFTER = {
     "datasets.planar()                      # the course's flower": _planar,
     "from layerwise.blocks import model_forward": _blocks,
     "digits = datasets.digits()": _digits,
-    "from sklearn.datasets import load_breast_cancer": _breast_cancer,
+    "X_new = X[:5]": _breast_cancer,
     "from layerwise.sweep import load_config, run_sweep": _sweep,
     "from dask.distributed import Client": _dask,
 }

@@ -26,12 +26,11 @@ MINI_BATCH = dict(batch_size=16, keep_prob=0.9, lambd=0.1)
 # L2: with mini-batches a repeated example can fall in two batches (so a different number of
 # batches and updates per epoch), and L2 is divided by the number of examples m. The first two
 # instances train on the full batch and pass this check.
-NOT_WEIGHT_EQUIVALENT = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "mini-batches and L2 make a repeated example differ from a weight of 2 (different batches, L2 / m); "
-        "the full-batch instances pass this check"
-    )
-}
+_WHY = (
+    "mini-batches and L2 make a repeated example differ from a weight of 2 (different batches, L2 / m); "
+    "the full-batch instances pass this check"
+)
+NOT_WEIGHT_EQUIVALENT = {f"check_sample_weight_equivalence_on_{kind}_data": _WHY for kind in ("dense", "sparse")}
 
 
 @parametrize_with_checks(
@@ -77,20 +76,23 @@ def test_string_labels_multiclass_softmax_and_binary_sigmoid(iris):
     np.testing.assert_allclose(p[:, 0], 1 - p[:, 1])
 
 
-def test_rows_are_passed_to_the_network_as_a_transposed_view(monkeypatch):
+def test_rows_reach_the_trainer_as_columns_copied_once(monkeypatch):
+    from layerwise.training import Trainer
+
     seen = []
-    fit = Network.fit
+    init = Trainer.__init__
 
-    def spy(net, X, Y, **kwargs):
+    def spy(trainer, network, X, Y, **kwargs):
         seen.append(X)
-        return fit(net, X, Y, **kwargs)
+        init(trainer, network, X, Y, **kwargs)
 
-    monkeypatch.setattr(Network, "fit", spy)
+    monkeypatch.setattr(Trainer, "__init__", spy)
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
         X = rng.normal(size=(40, 3)).astype(dtype)
         clf = NeuralNetClassifier((4,), epochs=2, random_state=0).fit(X, X[:, 0] > 0)
-        assert seen[-1].base is X and seen[-1].shape == (3, 40)  # X.T, no copy before the network's
+        assert seen[-1].shape == (3, 40) and seen[-1].flags.c_contiguous and seen[-1].dtype == dtype
+        np.testing.assert_array_equal(seen[-1], X.T)
         assert clf.network_.dtype == dtype  # dtype=None keeps float32 as float32
         assert clf.predict_proba(X).dtype == dtype
     X = rng.integers(0, 5, size=(40, 3))
@@ -217,7 +219,7 @@ def test_feature_names_are_kept_from_a_dataframe():
         (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction is 1.5"),
         (dict(early_stopping=True, patience=0), "patience is 0"),
         (dict(epochs=0), "epochs is 0"),  # the engine's own check, with the same name
-        (dict(optimizer="sgd"), "unknown optimizer 'sgd'"),
+        (dict(optimizer="newton"), "unknown optimizer 'newton'"),
         (dict(activation="swish"), "unknown activation 'swish'"),
         (dict(keep_prob=1.5), "keep_prob is 1.5"),
         (dict(dtype="float16"), "dtype is 'float16'"),

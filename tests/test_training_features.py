@@ -270,7 +270,7 @@ def test_early_stopping_on_the_metric_and_its_errors(binary):
     with pytest.raises(ValueError, match="needs validation data"):
         net.fit(X, Y, epochs=2, early_stopping=3)
     with pytest.raises(ValueError, match="monitor"):
-        EarlyStopping(monitor="cost")
+        EarlyStopping(monitor="loss")
 
 
 # ---- softmax and regression --------------------------------------------------------------------------

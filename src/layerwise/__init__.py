@@ -16,6 +16,7 @@ from .blocks import (
     update_parameters,
 )
 from .callbacks import Callback, DivergenceError, EarlyStopping, History, PrintCost, ProgressBar
+from .export import export_onnx
 from .gradcheck import GradientCheck, check_gradients, gradient_check, gradient_check_report
 from .initializers import initialize_parameters
 from .io import load_model as load
@@ -44,6 +45,7 @@ __all__ = [
     "activations",
     "blocks",
     "check_gradients",
+    "export_onnx",
     "gradient_check",
     "gradient_check_report",
     "initialize_parameters",

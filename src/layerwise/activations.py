@@ -190,6 +190,23 @@ class Softmax(Activation):
         return np.multiply(A, dA - s, out=out)
 
 
+class Exp(Activation):
+    """exp(z), the output of counts and rates (Poisson regression); g'(z) = A. ``z`` is capped
+    at log(dtype max), so A stays finite.
+
+    The output of Poisson regression (losses.PoissonDeviance is its loss).
+    """
+
+    name = "exp"
+
+    def _forward(self, Z, out):
+        A = np.minimum(Z, Z.dtype.type(np.log(np.finfo(Z.dtype).max) * (1 - 1e-6)), out=out)
+        return np.exp(A, out=A)
+
+    def _backward(self, dA, A, out):
+        return np.multiply(dA, A, out=out)
+
+
 ACTIVATIONS: dict[str, type[Activation]] = {}
 
 
@@ -199,7 +216,7 @@ def register(cls: type[Activation]) -> type[Activation]:
     return cls
 
 
-for _cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softmax):
+for _cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softmax, Exp):
     register(_cls)
 
 

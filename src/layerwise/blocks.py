@@ -7,6 +7,9 @@ Shapes, for layer ``l`` with ``n[l]`` units and a batch of ``m`` examples (colum
 Every model in layerwise (logistic regression, shallow and deep networks, the estimators and
 the CLI) trains through these functions; there is no second implementation of a formula.
 
+The first layer's input ``A0 = X`` may be a SciPy sparse matrix (CSR/CSC): only its two
+products, ``W1 X`` and ``dZ1 X.T``, touch it, through SciPy's sparse-times-dense product.
+
 Each function returns new arrays by default. Given ``out`` arrays (a ``Workspace``, which the
 training loop makes once per batch shape), it writes into them instead, so a training step
 allocates nothing: the same formulas, with NumPy's ``out=``.
@@ -27,6 +30,11 @@ LayerCache = tuple[LinearCache, np.ndarray]  # (linear_cache, A): g'(Z) is compu
 BackwardOut = tuple[np.ndarray | None, np.ndarray, np.ndarray]  # arrays for (dA_prev, dW, db)
 
 
+def is_sparse(A) -> bool:
+    """True for a SciPy sparse matrix or array (the first layer's input may be one)."""
+    return hasattr(A, "tocsr") and not isinstance(A, np.ndarray)
+
+
 def linear_forward(
     A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, LinearCache]:
@@ -37,7 +45,11 @@ def linear_forward(
     Returns: ``Z: (n[l], m)`` and the cache ``(A_prev, W, b)``.
     """
     try:
-        Z = np.dot(W, A_prev, out=out)
+        if is_sparse(A_prev):  # (A_prev.T W.T).T: SciPy's sparse-times-dense product
+            Z = (A_prev.T @ W.T).T
+            Z = Z if out is None else np.copyto(out, Z) or out
+        else:
+            Z = np.dot(W, A_prev, out=out)
         fits = W.ndim == 2 and Z.ndim == 2  # so A_prev is 2-D too
         Z += b
     except (ValueError, TypeError, AttributeError):
@@ -73,7 +85,11 @@ def linear_backward(
     m = A_prev.shape[1]
     dA_prev_out, dW_out, db_out = out or (None, None, None)
     try:
-        dW = np.dot(dZ, A_prev.T, out=dW_out)
+        if is_sparse(A_prev):  # (A_prev dZ.T).T
+            dW = (A_prev @ dZ.T).T
+            dW = dW if dW_out is None else np.copyto(dW_out, dW) or dW_out
+        else:
+            dW = np.dot(dZ, A_prev.T, out=dW_out)
     except (ValueError, TypeError):
         dW = None
     if dW is None or dW.shape != W.shape:
@@ -162,7 +178,7 @@ def model_forward(
     is the dropout mask or ``None``.
     """
     L = len(activations)
-    X = np.asarray(X)
+    X = X if is_sparse(X) else np.asarray(X)
     W1 = parameters.get("W1")
     if W1 is not None and (X.ndim != 2 or X.shape[0] != np.shape(W1)[1]):
         raise ValueError(f"X has shape {X.shape}; expected ({np.shape(W1)[1]}, m), as many rows as W1 has columns")

@@ -25,7 +25,8 @@ class History:
 
     ``costs[i]`` is the training cost of epoch ``i`` computed before its updates (the mean of
     its mini-batch costs); ``val_costs`` and ``val_metrics`` are measured after the epoch.
-    ``status`` is "running", "completed", "early_stopping", "diverged" or "interrupted".
+    ``status`` is "running", "completed", "early_stopping", "converged" (the training cost
+    stopped improving), "diverged" or "interrupted".
     """
 
     costs: list[float] = field(default_factory=list)
@@ -138,39 +139,64 @@ def _on_one_scale(X) -> bool:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` ("val_cost" or "val_metric") has not improved for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved for ``patience`` epochs in a row.
 
+    ``monitor``: "val_cost", "val_metric" (both need validation data) or "cost", the training
+    cost (a convergence test). An epoch improves when its value beats the best so far by more
+    than ``min_delta`` (with ``strict=False``: when it is not above best - min_delta, scikit-learn's
+    rule, under which a NaN does not count against it);
+    the best value and its epoch follow every new best, however small. ``patience`` may be
+    ``math.inf`` (never stop; the count is still kept in ``wait``).
+
+    When the patience runs out and the optimizer's schedule has a ``reduce`` method (the
+    ``Adaptive`` schedule), the rate is reduced and training goes on, until it can no longer be.
     With ``restore_best`` the parameters of the best epoch are put back however training ends.
+    With ``keep_state`` the best value, the count and the best parameters carry over to the
+    next run this callback watches (scikit-learn's warm start); by default each run starts afresh.
     """
 
-    def __init__(self, patience: int = 10, monitor: str = "val_cost", min_delta: float = 0.0, restore_best: bool = True):
-        if monitor not in ("val_cost", "val_metric"):
-            raise ValueError(f"monitor is {monitor!r}; expected 'val_cost' or 'val_metric'")
-        self.patience = check_positive_int("patience", patience)
+    MONITORS = ("val_cost", "val_metric", "cost")
+
+    def __init__(
+        self, patience: int | float = 10, monitor: str = "val_cost", min_delta: float = 0.0, restore_best: bool = True,
+        *, strict: bool = True, keep_state: bool = False,
+    ):  # fmt: skip
+        if monitor not in self.MONITORS:
+            raise ValueError(f"monitor is {monitor!r}; expected one of {list(self.MONITORS)}")
+        self.patience = patience if patience == math.inf else check_positive_int("patience", patience)
         self.monitor = monitor
         self.min_delta = check_positive_float("min_delta", min_delta, allow_zero=True)
         self.restore_best = check_bool("restore_best", restore_best)
-
-    def on_train_begin(self, trainer):
-        if not trainer.has_validation:
-            raise ValueError("early stopping needs validation data: pass validation_data or validation_split")
-        self.best = math.inf
+        self.strict = check_bool("strict", strict)
+        self.keep_state = check_bool("keep_state", keep_state)
+        self.best = math.inf  # of the monitored value, sign flipped for "val_metric" (lower is better)
         self.best_params = None
         self.wait = 0
 
+    def on_train_begin(self, trainer):
+        if self.monitor != "cost" and not trainer.has_validation:
+            raise ValueError("early stopping needs validation data: pass validation_data or validation_split")
+        if not self.keep_state:
+            self.best, self.best_params, self.wait = math.inf, None, 0
+
     def on_epoch_end(self, trainer, epoch, logs):
         value = logs[self.monitor]
-        score = value if self.monitor == "val_cost" else -value
-        if score < self.best - self.min_delta:
-            self.best, self.wait = score, 0
+        score = -value if self.monitor == "val_metric" else value
+        bar = self.best - self.min_delta
+        improved = score < bar if self.strict else not score > bar  # not strict: NaN is not a worsening
+        if score < self.best:
+            self.best = score
             trainer.history.best_epoch = epoch
             if self.restore_best:
                 self.best_params = {k: v.copy() for k, v in trainer.network.parameters.items()}
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
+        self.wait = 0 if improved else self.wait + 1
+        if self.wait >= self.patience:
+            reduce = getattr(trainer.optimizer.schedule, "reduce", None)
+            if reduce is not None and reduce():
+                self.wait = 0
+            else:
                 trainer.stop_training = True
-                trainer.history.status = "early_stopping"
+                trainer.history.status = "converged" if self.monitor == "cost" else "early_stopping"
 
     def on_train_end(self, trainer):
         if self.restore_best and self.best_params is not None:
@@ -178,13 +204,21 @@ class EarlyStopping(Callback):
 
 
 class PrintCost(Callback):
-    """Prints the cost every ``every`` epochs, as the course's ``print_cost=True`` does."""
+    """Prints the cost every ``every`` epochs, as the course's ``print_cost=True`` does.
 
-    def __init__(self, every: int = 100):
+    ``template`` is formatted with the epoch's ``logs`` and ``n`` (the epoch counted from 1),
+    e.g. scikit-learn's ``"Iteration {n}, loss = {cost:.8f}"``; the default is the course's line.
+    """
+
+    def __init__(self, every: int = 100, template: str | None = None):
         self.every = check_positive_int("every", every)
+        self.template = template
 
     def on_epoch_end(self, trainer, epoch, logs):
         if epoch % self.every == 0 or trainer.stop_training:
+            if self.template is not None:
+                print(self.template.format(n=epoch + 1, **logs), flush=True)
+                return
             extra = f", validation {logs['metric']} {logs['val_metric']:.4f}" if trainer.has_validation else ""
             print(f"Cost after iteration {epoch}: {logs['cost']:.6f}{extra}", flush=True)
 

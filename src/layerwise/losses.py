@@ -8,13 +8,15 @@ per-example weights ``w: (1, m)`` normalised to mean 1, so that
 ``linear_backward`` (``dW = dZ A_prev.T / m``).
 
 ``fused`` names the output activation for which ``dZ = dAL * g'(Z)`` simplifies to
-``dZ = A - Y``: sigmoid + binary cross-entropy, softmax + categorical cross-entropy and
-linear + (half) squared error. ``model_backward`` uses that shortcut for those pairs.
+``dZ = A - Y``: sigmoid + binary cross-entropy, softmax + categorical cross-entropy,
+linear + (half) squared error and exp + (half) Poisson deviance. ``model_backward`` uses
+that shortcut for those pairs.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
 
 
 def _clip(AL: np.ndarray) -> np.ndarray:
@@ -106,6 +108,24 @@ class MeanSquaredError(Loss):
         return d if w is None else d * w
 
 
+class PoissonDeviance(Loss):
+    """J = (1/m) sum (y log(y / a) - y + a), half the Poisson deviance (0 log 0 = 0);
+    dAL = 1 - y / a; with an exp output, dZ = A - Y. For counts ``y >= 0``."""
+
+    name = "poisson"
+    fused = "exp"
+
+    def cost(self, AL, Y, w=None):
+        A = np.maximum(AL, np.finfo(AL.dtype).tiny)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1) / A), 0.0)
+        return _mean(ylogy - Y + AL, w)
+
+    def dAL(self, AL, Y, w=None):
+        d = 1 - Y / np.maximum(AL, np.finfo(AL.dtype).tiny)
+        return d if w is None else d * w
+
+
 LOSSES: dict[str, type[Loss]] = {}
 ALIASES = {"bce": "binary_crossentropy", "cce": "categorical_crossentropy", "mean_squared_error": "mse"}
 
@@ -116,11 +136,11 @@ def register(cls: type[Loss]) -> type[Loss]:
     return cls
 
 
-for _cls in (BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError):
+for _cls in (BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError, PoissonDeviance):
     register(_cls)
 
 #: The loss each output activation gets when none is named.
-DEFAULT_LOSS = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy", "linear": "mse"}
+DEFAULT_LOSS = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy", "linear": "mse", "exp": "poisson"}
 
 
 def get_loss(spec: str | Loss) -> Loss:

@@ -13,16 +13,18 @@ import inspect
 
 import numpy as np
 
-from ._checks import check_positive_float, check_positive_int
+from ._checks import check_bool, check_positive_float, check_positive_int
 from .blocks import update_parameters
 
 # ---- learning-rate schedules: lr as a function of the epoch (0-based) --------------------
 
 
 class Schedule:
-    """Base class: ``schedule(epoch) -> learning rate``."""
+    """Base class: ``schedule(time) -> learning rate``, where time counts ``unit``: epochs
+    (0-based), or, for ``unit = "example"``, the examples trained on at the end of each epoch."""
 
     name = ""
+    unit = "epoch"
 
     def __call__(self, epoch: int) -> float:
         raise NotImplementedError
@@ -84,7 +86,50 @@ class InverseTimeDecay(Schedule):
         return self.lr0 / (1 + self.decay_rate * (epoch // self.every))
 
 
-SCHEDULES: dict[str, type[Schedule]] = {c.name: c for c in (Constant, StepDecay, ExponentialDecay, InverseTimeDecay)}
+class InverseScaling(Schedule):
+    """lr = lr0 / (1 + t) ** power_t, t = examples trained on so far (scikit-learn's 'invscaling').
+
+    Its time is counted in examples, updated at the end of each epoch, so epochs of different
+    sizes (``partial_fit`` calls) advance it by what they saw.
+    """
+
+    name = "invscaling"
+    unit = "example"
+
+    def __init__(self, lr0: float, power_t: float = 0.5):
+        self.lr0 = check_positive_float("learning_rate", lr0)
+        self.power_t = check_positive_float("power_t", power_t, allow_zero=True)
+
+    def __call__(self, examples):
+        return self.lr0 / (examples + 1) ** self.power_t
+
+
+class Adaptive(Schedule):
+    """lr = lr0 until ``reduce`` is called (by ``EarlyStopping`` when training stops improving):
+    each call divides it by ``factor``, until it is at most ``min_lr`` (scikit-learn's 'adaptive')."""
+
+    name = "adaptive"
+
+    def __init__(self, lr0: float, factor: float = 5.0, min_lr: float = 1e-6, lr: float | None = None):
+        self.lr0 = check_positive_float("learning_rate", lr0)
+        self.factor = check_positive_float("factor", factor)
+        self.min_lr = check_positive_float("min_lr", min_lr, allow_zero=True)
+        self.lr = self.lr0 if lr is None else check_positive_float("lr", lr)  # the current rate
+
+    def __call__(self, epoch):
+        return self.lr
+
+    def reduce(self) -> bool:
+        """Divide the rate by ``factor``; False (and no change) once it is at most ``min_lr``."""
+        if self.lr <= self.min_lr:
+            return False
+        self.lr /= self.factor
+        return True
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    c.name: c for c in (Constant, StepDecay, ExponentialDecay, InverseTimeDecay, InverseScaling, Adaptive)
+}
 
 
 def get_schedule(learning_rate) -> Schedule:
@@ -116,12 +161,13 @@ class Optimizer:
         self.schedule = get_schedule(learning_rate)
         self.t = 0  # number of updates taken
         self.epoch = 0  # set by the training loop
+        self.examples = 0  # examples trained on in completed epochs, set by the training loop
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
     @property
     def learning_rate(self) -> float:
         """The learning rate of the current epoch."""
-        return self.schedule(self.epoch)
+        return self.schedule(self.examples if self.schedule.unit == "example" else self.epoch)
 
     def step(self, parameters: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """One update of every parameter from its gradient ``grads["d" + key]``."""
@@ -142,12 +188,12 @@ class Optimizer:
 
     def config(self) -> dict:
         """Hyperparameters, JSON-serialisable."""
-        extra = {k: v for k, v in self.__dict__.items() if k not in ("schedule", "t", "epoch", "state")}
+        extra = {k: v for k, v in self.__dict__.items() if k not in ("schedule", "t", "epoch", "examples", "state")}
         return {"name": self.name, "learning_rate": self.schedule.config(), **extra}
 
     def state_dict(self) -> dict:
-        """``{"t": .., "epoch": .., "slot/key": array, ...}`` for checkpoints."""
-        out: dict = {"t": self.t, "epoch": self.epoch}
+        """``{"t": .., "epoch": .., "examples": .., "slot/key": array, ...}`` for checkpoints."""
+        out: dict = {"t": self.t, "epoch": self.epoch, "examples": self.examples}
         for slot, per_key in self.state.items():
             for key, arr in per_key.items():
                 out[f"{slot}/{key}"] = arr.copy()  # a snapshot: the live arrays change in place
@@ -157,6 +203,7 @@ class Optimizer:
         """Restore what ``state_dict`` gave."""
         self.t = int(state["t"])
         self.epoch = int(state["epoch"])
+        self.examples = int(state.get("examples", 0))
         self.state = {}
         for name, arr in state.items():
             if "/" in name:
@@ -193,6 +240,34 @@ class Momentum(Optimizer):
         param -= lr * v
 
 
+class SGD(Optimizer):
+    """Stochastic gradient descent with classical or Nesterov momentum (scikit-learn's 'sgd'):
+    v = momentum v - lr dW;  W += v  (Nesterov: W += momentum v - lr dW).
+
+    Unlike ``Momentum`` (an average of the gradients, then scaled by lr), the velocity here
+    accumulates ``lr dW``, so a changing learning rate affects only the steps after it changes.
+    With ``momentum=0`` it is plain gradient descent.
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(learning_rate)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"momentum is {momentum!r}; expected a number in [0, 1]")
+        self.momentum = float(momentum)
+        self.nesterov = check_bool("nesterov", nesterov)
+
+    def _update(self, key, param, grad, lr):
+        v = self._slot("v", key, param)
+        v *= self.momentum
+        v -= lr * grad
+        if self.nesterov:
+            param += self.momentum * v - lr * grad
+        else:
+            param += v
+
+
 class RMSprop(Optimizer):
     """s = beta2 s + (1 - beta2) dW^2;  W -= lr * dW / (sqrt(s) + epsilon)."""
 
@@ -214,15 +289,23 @@ class Adam(Optimizer):
     """Momentum and RMSprop with bias correction:
     v = b1 v + (1 - b1) dW; s = b2 s + (1 - b2) dW^2; v^ = v / (1 - b1^t); s^ = s / (1 - b2^t);
     W -= lr * v^ / (sqrt(s^) + epsilon).
+
+    With ``corrected_rate=True``, Kingma and Ba's "efficient" form (scikit-learn's, TensorFlow's):
+    the bias correction goes into the rate, lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), and
+    W -= lr_t * v / (sqrt(s) + epsilon); epsilon then weighs sqrt(1 - b2^t) times more.
     """
 
     name = "adam"
 
-    def __init__(self, learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
+    def __init__(
+        self, learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
+        corrected_rate: bool = False,
+    ):  # fmt: skip
         super().__init__(learning_rate)
         self.beta1 = _check_beta("beta1", beta1)
         self.beta2 = _check_beta("beta2", beta2)
         self.epsilon = check_positive_float("epsilon", epsilon)
+        self.corrected_rate = check_bool("corrected_rate", corrected_rate)
 
     def _update(self, key, param, grad, lr):
         v = self._slot("v", key, param)
@@ -231,6 +314,10 @@ class Adam(Optimizer):
         v += (1 - self.beta1) * grad
         s *= self.beta2
         s += (1 - self.beta2) * grad * grad
+        if self.corrected_rate:
+            lr_t = lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+            param -= lr_t * v / (np.sqrt(s) + self.epsilon)
+            return
         v_hat = v / (1 - self.beta1**self.t)
         s_hat = s / (1 - self.beta2**self.t)
         param -= lr * v_hat / (np.sqrt(s_hat) + self.epsilon)
@@ -242,7 +329,7 @@ def _check_beta(name: str, beta: float) -> float:
     return float(beta)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {c.name: c for c in (GradientDescent, Momentum, RMSprop, Adam)}
+OPTIMIZERS: dict[str, type[Optimizer]] = {c.name: c for c in (GradientDescent, Momentum, SGD, RMSprop, Adam)}
 
 
 def get_optimizer(spec, learning_rate=None, **kwargs) -> Optimizer:

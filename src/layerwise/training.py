@@ -12,7 +12,7 @@ import math
 import operator
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,7 +25,15 @@ class Trainer:
     """Runs ``epochs`` of (mini-batch) gradient-based training of ``network`` on ``X, Y``.
 
     ``X: (n_x, m)`` and ``Y: (n_y, m)`` must already be validated and of the network's dtype
-    (``Network.fit`` does that once); ``sample_weight: (1, m)`` is normalised here to mean 1.
+    (``Network.fit`` does that once); ``X`` may also be a SciPy sparse matrix (CSC keeps the
+    batches' column slices cheap), which only the first layer's products see.
+    ``sample_weight: (1, m)`` is normalised here to mean 1.
+
+    ``shuffle``: True draws each epoch's order from ``rng``; a function maps the previous
+    epoch's order (an index array) to the next one (the scikit-learn front-end's stream).
+    ``score(AL, Y)``: the validation metric, by default the network's ``score_output``.
+    ``guard=False`` leaves out the ``DivergenceGuard``: a non-finite cost then trains on, for
+    the callbacks and the caller to judge (as scikit-learn does).
 
     A step allocates nothing of the batch's size: it runs the blocks in a ``Workspace`` made at
     the first step on each batch shape. The ``grads`` that ``on_gradients`` hooks receive are
@@ -41,7 +49,7 @@ class Trainer:
         *,
         optimizer,
         batch_size: int | None = None,
-        shuffle: bool = True,
+        shuffle: bool | Callable[[np.ndarray], np.ndarray] = True,
         lambd: float = 0.0,
         keep_probs: Sequence[float] | None = None,
         sample_weight: np.ndarray | None = None,
@@ -49,6 +57,8 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         rng: np.random.Generator,
         history: History | None = None,
+        score: Callable[[np.ndarray, np.ndarray], float] | None = None,
+        guard: bool = True,
     ):
         self.network = network
         self.X, self.Y = X, Y
@@ -60,7 +70,9 @@ class Trainer:
         self.keep_probs = keep_probs if keep_probs is not None and min(keep_probs) < 1 else None
         self.sample_weight = None if sample_weight is None else sample_weight / sample_weight.mean()
         self.validation_data = validation_data
-        self.callbacks = [DivergenceGuard(), *callbacks]
+        self.callbacks = [DivergenceGuard(), *callbacks] if guard else list(callbacks)
+        self.score = score if score is not None else network.score_output
+        self._order = np.arange(self.m)  # the last epoch's order, for a shuffle function
         self.rng = rng
         self.history = history if history is not None else History(metric=network.metric_name)
         self.epoch = len(self.history.costs)  # epochs completed
@@ -102,8 +114,8 @@ class Trainer:
             self._workspaces[m] = Workspace(self.network.layer_dims, m, self.network.dtype)
         return self._workspaces[m]
 
-    def _step(self, Xb: np.ndarray, Yb: np.ndarray, wb: np.ndarray | None) -> float:
-        """forward -> cost -> backward -> (guard) -> update, on one batch; returns its cost."""
+    def _cost_and_gradients(self, Xb, Yb, wb) -> tuple[float, dict[str, np.ndarray]]:
+        """forward -> cost -> backward on one batch: J and the gradients (views of ``flat_gradients``)."""
         net = self.network
         self._gather_parameters()
         ws = self._workspace(Xb.shape[1])
@@ -115,6 +127,12 @@ class Trainer:
             workspace=ws,
         )  # fmt: skip
         self._batch = (Xb, Yb, wb)
+        return cost, grads
+
+    def _step(self, Xb: np.ndarray, Yb: np.ndarray, wb: np.ndarray | None) -> float:
+        """forward -> cost -> backward -> (guard) -> update, on one batch; returns its cost."""
+        net = self.network
+        cost, grads = self._cost_and_gradients(Xb, Yb, wb)
         for cb in self.callbacks:
             cb.on_gradients(self, cost, grads)
         self.optimizer.step(net.parameters, grads)
@@ -163,7 +181,11 @@ class Trainer:
 
     def _new_position(self) -> dict:
         position = {"batch": 0, "cost_sum": 0.0, "seen": 0, "perm": None}
-        if self.batch_size is not None:
+        if callable(self.shuffle):  # drawn even for the full batch, so the stream is the caller's
+            self._order = self.shuffle(self._order)
+            if self.batch_size is not None:
+                position["perm"] = self._order
+        elif self.batch_size is not None:
             position["perm"] = self.rng.permutation(self.m) if self.shuffle else np.arange(self.m)
         return position
 
@@ -189,11 +211,12 @@ class Trainer:
             Xv, Yv = self.validation_data
             AV = net.forward(Xv, _checked=True)[0]
             logs["val_cost"] = net.loss.cost(AV, Yv)
-            logs["val_metric"] = net.score_output(AV, Yv)
+            logs["val_metric"] = self.score(AV, Yv)
             h.val_costs.append(logs["val_cost"])
             h.val_metrics.append(logs["val_metric"])
         self.epoch += 1  # counted before the hooks, so a checkpoint taken there is consistent
         self.optimizer.epoch += 1  # the schedule goes on when the same optimizer is passed again
+        self.optimizer.examples += self.m
         for cb in self.callbacks:
             cb.on_epoch_end(self, logs["epoch"], logs)
 
@@ -225,6 +248,44 @@ class Trainer:
         if self.history.status == "running":
             self.history.status = "completed"
         return self.history
+
+    # ---- a second-order alternative: L-BFGS on the flat parameter vector --------------------
+
+    def cost_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """J and dJ/dtheta on the whole training set, the parameters set to ``theta``
+        (``flat_parameters``' layout: W1, b1, W2, ...): a step's forward, cost and backward,
+        without the update. Returns the gradient as a new float64 vector."""
+        self._gather_parameters()
+        self.flat_parameters[...] = theta
+        cost, _ = self._cost_and_gradients(self.X, self.Y, self.sample_weight)
+        return cost, self.flat_gradients.astype(np.float64)
+
+    def run_lbfgs(self, max_iter: int, max_fun: int = 15000, gtol: float = 1e-5):
+        """Minimise J from the current parameters with SciPy's L-BFGS-B (full batch, no dropout).
+
+        Each of its iterations appends the cost to ``history.costs``. Leaves the parameters at
+        the solution and returns SciPy's ``OptimizeResult`` (``nit``, ``nfev``, ``status``, ``message``).
+        Needs SciPy (the ``sklearn`` extra).
+        """
+        from scipy.optimize import minimize
+
+        self.keep_probs = None
+        self.history.status = "running"
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            self._gather_parameters()
+            theta0 = self.flat_parameters.astype(np.float64)
+
+            def record(intermediate_result):
+                self.history.costs.append(float(intermediate_result.fun))
+                self.epoch += 1
+
+            options = {"maxfun": max_fun, "maxiter": max_iter, "gtol": gtol}
+            result = minimize(self.cost_and_gradient, theta0, method="L-BFGS-B", jac=True, callback=record, options=options)
+            self.flat_parameters[...] = result.x
+        self.iteration += int(result.nfev)
+        self.history.status = "completed" if result.status == 0 else "max_iter"
+        self.history.message = str(result.message)
+        return result
 
     # ---- Ctrl-C / SIGTERM: stop after the current step, never in the middle of an update ----
 

@@ -6,11 +6,13 @@
     layerwise evaluate runs/planar/model.npz planar --json
     layerwise predict runs/planar/model.npz new.csv --id name --out -   # unlabelled rows, columns by name
     layerwise gradcheck --layers 5,3 --n-x 4
+    layerwise export runs/planar/model.npz model.onnx                    # an ONNX graph, raw rows in
+    layerwise serve runs/planar/model.npz --port 8000                     # predictions over HTTP
 
 Exit status: 0 success; 2 bad usage or bad input (one line on stderr, no traceback); 1 anything
 else (a diverged run, a flagged gradient check); 130 after Ctrl-C, with what was trained saved.
 
-One module per subcommand (``train``, ``evaluate``, ``predict``, ``gradcheck``), sharing
+One module per subcommand (``train``, ``evaluate``, ``predict``, ``gradcheck``, ``export``, ``serve``), sharing
 ``options``. Other modules add subcommands: each module named in ``COMMAND_MODULES`` that
 exists and defines ``add_subcommand(subparsers)`` is asked, in order, to add its parser with
 ``set_defaults(func=handler)``, where ``handler(args) -> int`` is the exit status.
@@ -24,7 +26,7 @@ import os
 import sys
 
 from .. import __version__
-from . import evaluate, gradcheck, predict, train
+from . import evaluate, export, gradcheck, predict, serve, train
 from .options import BAD_INPUT, Parser, UsageError, read_config, write_config
 
 COMMAND_MODULES = ["layerwise.graph", "layerwise.sweep", "layerwise.playground", "layerwise.bench"]
@@ -33,12 +35,12 @@ __all__ = ["BAD_INPUT", "COMMAND_MODULES", "UsageError", "build_parser", "main",
 
 
 def build_parser() -> Parser:
-    """The ``layerwise`` parser: train, evaluate, predict, gradcheck, then the COMMAND_MODULES'."""
+    """The ``layerwise`` parser: train, evaluate, predict, gradcheck, export, serve, then the COMMAND_MODULES'."""
     parser = Parser(prog="layerwise", description="Fully connected neural networks in NumPy, "
                     "in the notation of the deeplearning.ai course.")  # fmt: skip
     parser.add_argument("--version", action="version", version=f"layerwise {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (train, evaluate, predict, gradcheck):
+    for module in (train, evaluate, predict, gradcheck, export, serve):
         module.add_parser(sub)
     for name in COMMAND_MODULES:
         if importlib.util.find_spec(name) is None:
