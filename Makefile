@@ -1,36 +1,44 @@
 # layerwise: `make demo` trains the main job, `make test` runs the tests (each sets up .venv first).
+# One venv, installed in two steps: the main job's (the core and the `cli` extra: plots, HDF5,
+# progress bars, scikit-learn's data sets, pandas/pyarrow for tabular files), then, for the
+# tests and benchmarks only, the test extras (pytest, hypothesis, torch, Dask, graphviz, web, ONNX Runtime).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS := cli,dask,graph,torch,test,web,onnxruntime
+DEMO_EXTRAS := cli
+TEST_EXTRAS := cli,dask,graph,torch,test,web,onnxruntime
 
 .PHONY: venv demo test bench clean mutation test-engine
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.demo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	$(PY) -m pip install -q -e ".[$(DEMO_EXTRAS)]"
 	touch $@
 
-venv: $(VENV)/.installed
+$(VENV)/.test: $(VENV)/.demo
+	$(PY) -m pip install -q -e ".[$(TEST_EXTRAS)]"
+	touch $@
 
-demo: venv
+venv: $(VENV)/.demo
+
+demo: $(VENV)/.demo
 	$(VENV)/bin/layerwise train
 
-test: venv
+test: $(VENV)/.test
 	$(PY) -m pytest -q
 
-bench: venv
+bench: $(VENV)/.test
 	$(PY) -m benchmarks
 
 # The quick engine tests (seconds): the files mutation testing runs, listed in pyproject.
 ENGINE_TESTS = $(shell $(PY) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['tool']['mutmut']['pytest_add_cli_args_test_selection']))")
-test-engine: venv
+test-engine: $(VENV)/.test
 	$(PY) -m pytest -q $(ENGINE_TESTS)
 
 # Mutation testing of the engine (not part of CI): mutmut over the modules in pyproject's
 # [tool.mutmut], then mutation/report.py writes mutants/summary.md. See DEVELOPERS.md.
-mutation: venv
+mutation: $(VENV)/.test
 	$(PY) -m pip install -q -e ".[mutation]"
 	rm -rf mutants
 	nice $(VENV)/bin/mutmut run

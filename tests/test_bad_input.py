@@ -440,8 +440,10 @@ def test_cli_train_flags_give_status_0_or_2_with_one_line(flag, value):
 @pytest.mark.parametrize(
     "files, argv, words",
     [
-        ({"bad.csv": "a,b,y\n1,2,0\n3,x,1\n"}, ["--data", "bad.csv"], "row 3, column 'b'"),
-        ({"nan.csv": "a,b,y\n1,2,0\n3,nan,1\n4,4,1\n"}, ["--data", "nan.csv"], "row 3, column 'b'"),
+        ({"short.csv": "a,b,y\n1,2,0\n3,1\n"}, ["--data", "short.csv"], "row 3 has 2 cells, the header 3"),
+        ({"inf.csv": "a,b,y\n1,2,0\n3,inf,1\n4,4,1\n"}, ["--data", "inf.csv"], "inf.csv: row 3, column 'b': inf is infinite"),
+        ({"d.csv": "a,b,y\n1,2,0\n3,4,1\n"}, ["--data", "d.csv", "--id", "code"], "no column 'code'"),
+        ({}, ["--data", "xor", "--impute", "mean"], "--impute apply to tables"),
         ({"one.csv": "a,b,y\n1,2,0\n3,4,0\n5,6,0\n"}, ["--data", "one.csv", "--validation-split", "0"], "one class"),
         ({"three.csv": "a,y\n1,a\n2,b\n3,c\n4,a\n5,b\n6,c\n"}, ["--data", "three.csv", "--output", "sigmoid", "--validation-split", "0"],
          "3 classes"),

@@ -133,7 +133,7 @@ def test_csv_with_named_label_and_standardisation(tmp_path):
     assert result.returncode == 0, result.stderr
     net = layerwise.load(tmp_path / "o" / "model.npz")
     assert net.layer_dims == [2, 1] and net.classes.tolist() == ["no", "yes"] and net.label == "answer"
-    assert net.features == ["a", "b"] and net.pipeline.steps[0].mean_.shape == (2, 1)
+    assert net.features == ["a", "b"] and net.pipeline.steps[-1].mean_.shape == (2, 1)  # after the imputer every table gets
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] > 0.9
     report = json.loads(run("evaluate", "o/model.npz", "d.csv", "--split", "test", "--json", cwd=tmp_path).stdout)

@@ -122,12 +122,23 @@ class DivergenceGuard(Callback):
     @staticmethod
     def _stop(trainer, iteration: int, what: str):
         lr = trainer.optimizer.learning_rate
+        scale = "" if _on_one_scale(getattr(trainer, "X", None)) else " or scale the features (standardise X)"
         message = (
             f"training diverged at iteration {iteration} (epoch {trainer.epoch}): {what}. "
             f"The last finite parameters are kept. "
-            f"Try a smaller learning rate (now {lr:g}) or scale the features (standardise X)."
+            f"Try a smaller learning rate (now {lr:g}){scale}."
         )
         raise DivergenceError(message, trainer.history)
+
+
+def _on_one_scale(X) -> bool:
+    """Whether the features of ``X (n_x, m)`` already look standardised (means near 0, stds near
+    1): then "standardise X" is no advice, only a smaller learning rate is."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] < 2:
+        return False
+    with np.errstate(all="ignore"):
+        mean, std = X.mean(axis=1), X.std(axis=1)
+    return bool(np.all(np.abs(mean) < 0.1) and np.all((std > 0.5) & (std < 2)))
 
 
 class EarlyStopping(Callback):

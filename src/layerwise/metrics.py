@@ -83,10 +83,15 @@ def regression_report(Y: np.ndarray, AL: np.ndarray) -> dict:
     return {"m": int(Y.shape[1]), "mse": mse(Y, AL), "rmse": rmse(Y, AL), "mae": mae(Y, AL), "r2": r2_score(Y, AL)}
 
 
+def significant(x: float, digits: int = 4) -> str:
+    """``x`` with ``digits`` significant digits, trailing zeros kept: 0.5000, 53.77, 1235, -3.142e+05."""
+    return f"{x:#.{digits}g}".rstrip(".").replace(".e", "e")
+
+
 def format_report(report: dict) -> str:
     """A report of :func:`classification_report` or :func:`regression_report` as a few lines of text."""
     if "r2" in report:
-        return f"m = {report['m']}: MSE {report['mse']:.6g}, RMSE {report['rmse']:.6g}, MAE {report['mae']:.6g}, R2 {report['r2']:.4f}"
+        return f"m = {report['m']}: " + ", ".join(f"{key.upper()} {significant(report[key])}" for key in ("r2", "rmse", "mae", "mse"))
     names = report["classes"]
     width = max(9, *(len(n) for n in names))
     lines = [f"m = {report['m']}: accuracy {100 * report['accuracy']:.2f} %", "",

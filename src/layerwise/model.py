@@ -22,7 +22,8 @@ import numpy as np
 from . import metrics, tasks
 from .callbacks import History
 from .network import Network
-from .preprocessing import Pipeline
+from .data.tables import Table, as_table, feature_rows
+from .preprocessing import OneHotEncoder, Pipeline
 
 
 class Model:
@@ -104,6 +105,11 @@ class Model:
         return self.network.task
 
     @property
+    def categorical(self) -> list[str]:
+        """The features the pipeline one-hot encodes (text columns)."""
+        return [c for step in self.pipeline.steps if isinstance(step, OneHotEncoder) for c in step.columns or ()]
+
+    @property
     def n_features(self) -> int | None:
         """The number of raw input features (None before a model without names is fitted)."""
         return None if self.features is None else len(self.features)
@@ -145,19 +151,14 @@ class Model:
         """``(R, rows)``: ``R (n_features, m)``, the model's features in training order, from an
         array, a DataFrame or a mapping; ``rows`` tells whether answers go as rows (not an array)."""
         if _is_table(X):
-            names = [str(c) for c in X.keys()]
             if self.features is None:
                 raise ValueError("this model has no feature names yet: fit it first, or pass an (n_features, m) array")
-            missing = [f for f in self.features if f not in names]
+            table = as_table(X, "X")
+            missing = [f for f in self.features if f not in table]
             if missing:
                 raise ValueError(f"X lacks the column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
                                  f"the model was trained on (it takes {self.features})")  # fmt: skip
-            by_name = {str(c): c for c in X.keys()}
-            columns = [np.asarray(X[by_name[f]]) for f in self.features]
-            lengths = {c.shape for c in columns}
-            if len(lengths) != 1 or len(next(iter(lengths))) != 1:
-                raise ValueError(f"the columns of X must be 1-D and of one length; got shapes {sorted(lengths)}")
-            return _stack(self.features, columns), True
+            return feature_rows(table, self.features, self.categorical), True
         if isinstance(X, (str, bytes)) or X is None:
             raise TypeError(f"X is {type(X).__name__}; expected an (n_features, m) array, a DataFrame or a mapping of columns")
         try:
@@ -174,7 +175,7 @@ class Model:
             names = "" if self.features is None else f": {', '.join(self.features[:10])}{', ...' if n > 10 else ''}"
             raise ValueError(f"X has {R.shape[0]} rows (features); the model takes {n}{names} (one column per example)")
         if self.features is not None and R.dtype.kind not in "iuf":
-            R = _stack(self.features, list(R))
+            R = feature_rows(as_table(dict(zip(self.features, R, strict=True)), "X"), self.features, self.categorical)
         return R, False
 
     def transform(self, X) -> np.ndarray:
@@ -329,31 +330,5 @@ def _short(value) -> str:
 
 
 def _is_table(X) -> bool:
-    """A pandas DataFrame (or anything with named columns) or a mapping of columns."""
-    return isinstance(X, Mapping) or (hasattr(X, "columns") and hasattr(X, "keys") and hasattr(X, "iloc"))
-
-
-def _stack(names: Sequence[str], columns: Sequence[np.ndarray]) -> np.ndarray:
-    """``(n, m)`` of the columns: float when every column holds numbers, each text cell read as a
-    number; a column that is not numbers is named in the ``ValueError``."""
-    out = []
-    for name, c in zip(names, columns, strict=True):
-        if c.dtype.kind in "iuf":
-            out.append(c)
-            continue
-        if c.dtype.kind == "b":
-            raise ValueError(f"column {name!r} holds booleans; expected numbers (convert it with astype(float))")
-        try:
-            out.append(c.astype(np.float64))
-        except (ValueError, TypeError):
-            example = next(i for i, v in enumerate(c.tolist()) if not _is_number(v))
-            raise ValueError(f"column {name!r}, example {example}: {c.tolist()[example]!r} is not a number") from None
-    return np.vstack(out) if out else np.zeros((0, 0))
-
-
-def _is_number(v) -> bool:
-    try:
-        float(v)
-    except (ValueError, TypeError):
-        return False
-    return True
+    """A pandas DataFrame (or anything with named columns), a layerwise Table or a mapping of columns."""
+    return isinstance(X, (Mapping, Table)) or (hasattr(X, "columns") and hasattr(X, "keys") and hasattr(X, "iloc"))

@@ -234,3 +234,36 @@ def plot_mislabelled(
         ax.set_title(f"Prediction: {name(predicted[i])}\nClass: {name(truth[i])}", fontsize="small")
     fig.suptitle(f"Mislabelled: {wrong.size} of {truth.size}" + (f" (first {shown.size} shown)" if wrong.size > shown.size else ""))
     return _save(fig, path)
+
+
+def spans_decades(costs, decades: float = 2.0) -> bool:
+    """Whether the positive costs' largest / smallest is 10**decades or more (then a log axis shows them)."""
+    c = np.asarray(_costs(costs), dtype=np.float64)
+    c = c[np.isfinite(c) & (c > 0)]
+    return bool(c.size > 1 and c.max() / c.min() >= 10.0**decades)
+
+
+def plot_predicted_vs_actual(parts: Mapping[str, tuple], path, *, title: str | None = None, name: str = "target") -> Path:
+    """Regression: each example's prediction against its true value, one colour per part, with
+    the line ``predicted = actual``.
+
+    Arguments:
+        parts: ``{"train": (actual, predicted), "validation": ...}``, each ``(m,)`` or ``(1, m)``.
+    """
+    fig = _figure(5.4, 5.2)
+    ax = fig.add_subplot()
+    lo, hi = math.inf, -math.inf
+    for label, (actual, predicted) in parts.items():
+        a, p = np.asarray(actual, dtype=np.float64).reshape(-1), np.asarray(predicted, dtype=np.float64).reshape(-1)
+        ax.scatter(a, p, s=14, alpha=0.6, edgecolors="none", label=f"{label} ({a.size})")
+        finite = np.concatenate([a[np.isfinite(a)], p[np.isfinite(p)]])
+        if finite.size:
+            lo, hi = min(lo, finite.min()), max(hi, finite.max())
+    if lo < hi:
+        ax.plot([lo, hi], [lo, hi], color="grey", linestyle="--", linewidth=1, label="predicted = actual")
+    ax.set_xlabel(f"actual {name}")
+    ax.set_ylabel(f"predicted {name}")
+    ax.set_title(title or "Predicted against actual")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _save(fig, path)

@@ -75,3 +75,13 @@ def parameter_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
 def n_parameters(layer_dims: Sequence[int]) -> int:
     """How many numbers the parameters of ``layer_dims`` hold."""
     return sum(math.prod(s) for s in parameter_shapes(layer_dims).values())
+
+
+#: Plain gradient descent's learning rate when none is given: the course's 1.2 for classifiers;
+#: 0.1 for regression, whose linear output on a standardised target diverges at 1.2.
+GD_LEARNING_RATE = {"binary": 1.2, "multiclass": 1.2, "regression": 0.1}
+
+
+def default_learning_rate(task: str, optimizer: str) -> float | None:
+    """The learning rate of a run that names none: GD_LEARNING_RATE for "gd", else None (the optimizer's own)."""
+    return GD_LEARNING_RATE[check_task(task)] if optimizer == "gd" else None

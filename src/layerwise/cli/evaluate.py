@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
 from .. import io, metrics
-from .options import OPTIONS, argparse_type, label_column, run_rows
+from ..preprocessing import UnseenCategoryWarning
+from .options import OPTIONS, argparse_type, delimiter, label_column, report_unseen, run_rows
 
 
 def cmd_evaluate(args) -> int:
@@ -16,9 +18,13 @@ def cmd_evaluate(args) -> int:
     rows, split = run_rows(model, args, notes)
     if rows.labels is None:
         raise ValueError(f"{args.data}: no label column {model.label!r}; evaluate needs the labels (name their column with --label)")
-    report = model.evaluate(rows.inputs, rows.labels)
+    rows = rows.labelled(notes)
+    with warnings.catch_warnings(record=True) as unseen:
+        warnings.simplefilter("always", UnseenCategoryWarning)
+        report = model.evaluate(rows.inputs, rows.labels)
     for note in notes:
         print(note, file=sys.stderr)
+    report_unseen(unseen)
     if args.json:
         print(json.dumps({"model": str(args.model), "data": args.data, "split": split, **report}, indent=2))
     else:
@@ -34,6 +40,8 @@ def add_model_data(p) -> None:
     p.add_argument("--label", type=argparse_type(label_column), metavar="COLUMN",
                    help="the label column of a CSV file, by name or index (default: the one the model was trained with)")  # fmt: skip
     p.add_argument("--data-dir", metavar="DIR", help=OPTIONS["data_dir"].help)
+    p.add_argument("--delimiter", type=argparse_type(delimiter), metavar="CHAR", help=OPTIONS["delimiter"].help)
+    p.add_argument("--encoding", metavar="NAME", help=OPTIONS["encoding"].help)
     p.add_argument("--split", choices=["all", "train", "validation", "test"],
                    help="which part, split as in the model's training run (default: the data's own test set if it has one, else all)")  # fmt: skip
 

@@ -8,7 +8,9 @@ import argparse
 import csv
 import json
 import math
+import sys
 import tomllib
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, _checks, datasets, io
-from ..data import splits
+from .. import __version__, _checks, datasets, io, tabular, tasks
+from ..data.roles import label_name
+from ..data.tables import TABLE_SUFFIXES, read_table
+from ..data.splits import part_indices
 from ..activations import get_activation
 from ..initializers import INITIALIZERS
 from ..losses import DEFAULT_LOSS
 from ..optimizers import OPTIMIZERS
+from ..preprocessing import IMPUTE_STRATEGIES, UnseenCategoryWarning
 
 #: Errors that mean "bad usage or bad input": one line on stderr, exit status 2.
 BAD_INPUT = (ValueError, TypeError, KeyError, OSError, csv.Error, zipfile.BadZipFile)
@@ -104,6 +109,31 @@ def label_column(value) -> str | int:
         return value
 
 
+def delimiter(value) -> str:
+    """One character; "tab" or "\\t" for a tab."""
+    value = {"tab": "\t", "\\t": "\t"}.get(text(value), value)
+    if len(value) != 1 or value in "\r\n\"":
+        raise ValueError(f"{value!r} is not a delimiter: give one character, e.g. ';' or tab")
+    return value
+
+
+def columns(value) -> list[str]:
+    """Column names: "a,b" or ["a", "b"]."""
+    if isinstance(value, str):
+        names = [p.strip() for p in value.split(",") if p.strip()]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)  # a config file's list, maybe empty
+    else:
+        raise ValueError(f"{value!r} is not a list of column names like a,b")
+    if not names:
+        raise ValueError(f"{value!r} names no column")
+    return names
+
+
+def at_least_two(value) -> int:
+    return _checks.parse_int(value, 2)
+
+
 def choice(*names: str) -> Callable[[object], str]:
     def convert(value) -> str:
         if value not in names:
@@ -124,26 +154,38 @@ class Option:
     metavar: str | None = None
 
 
+D = tabular.DEFAULTS
 TRAIN_OPTIONS = [
-    Option("data", text, "planar", "a built-in data set (" + ", ".join(datasets.DATASETS) + ") or a .csv/.npz/.h5 file", "NAME|FILE"),
-    Option("label", label_column, None, "the label column of a CSV file, by name or index (default: the last)", "COLUMN"),
+    Option("data", text, "planar", "a built-in data set (" + ", ".join(datasets.DATASETS) + ") or a file: .csv (or .tsv, .txt, - for standard input), .parquet, .npz, .h5", "NAME|FILE"),
+    Option("label", label_column, D["label"], "the label column of a table, by name or index (default: the last)", "COLUMN"),
     Option("data_dir", text, None, "the folder of the course's cat files (default: $LAYERWISE_DATA or ../shared/data)", "DIR"),
-    Option("standardize", boolean, False, "standardise the features with the training mean and std (saved with the model)"),
-    Option("layers", layer_sizes, [4], "hidden layer sizes, e.g. 20,7,5 ('none': logistic regression)", "SIZES"),
-    Option("hidden", activation, "tanh", "activation of the hidden layers, e.g. relu, tanh, leaky_relu:0.2", "NAME"),
-    Option("output", choice(*DEFAULT_LOSS), None, "output activation (default from the data: sigmoid for 2 classes, softmax for more, linear for regression)", "NAME"),
-    Option("init", choice(*INITIALIZERS), None, "weight initialisation (default: xavier for tanh/sigmoid hidden layers, he otherwise)", "NAME"),
-    Option("learning_rate", positive_float, None, "learning rate alpha (default: 1.2 for gd, the optimizer's own otherwise)", "ALPHA"),
-    Option("iterations", positive_int, 5000, "passes over the training data (full batch: gradient steps)", "N"),
-    Option("optimizer", choice(*OPTIMIZERS), "gd", "gd, momentum, rmsprop or adam", "NAME"),
-    Option("batch_size", positive_int, None, "mini-batch size (default: the full batch)", "N"),
-    Option("lambd", non_negative_float, 0.0, "L2 regularisation strength lambda", "LAMBDA"),
-    Option("keep_prob", probability, 1.0, "dropout keep probability of the hidden layers", "P"),
-    Option("validation_split", fraction, 0.2, "fraction of the training data held out for validation (0: none)", "F"),
-    Option("test_split", fraction, 0.0, "fraction held out for testing (0: none; the cat data has its own test set)", "F"),
-    Option("early_stopping", positive_int, None, "stop after this many iterations without a better validation cost", "PATIENCE"),
-    Option("seed", non_negative_int, 1, "seed of the initial weights, the splits, shuffling and dropout", "N"),
-    Option("dtype", choice("float64", "float32"), "float64", "float64 or float32", "NAME"),
+    Option("delimiter", delimiter, None, "the CSV file's delimiter (default: detected among , ; tab |)", "CHAR"),
+    Option("encoding", text, None, "the CSV file's encoding (default: from its byte-order mark, else UTF-8, else cp1252)", "NAME"),
+    Option("na_values", columns, [], "cell texts that mean missing, beside empty cells and NA, NaN, null, ... (e.g. '?'); predict reuses them", "TEXTS"),
+    Option("id", columns, D["id"], "identifier columns of a table: never features, carried into the predictions", "COLUMNS"),
+    Option("drop", columns, D["drop"], "columns of a table to ignore", "COLUMNS"),
+    Option("categorical", columns, D["categorical"], "numeric columns to one-hot encode as categories (text columns always are)", "COLUMNS"),
+    Option("impute", choice(*IMPUTE_STRATEGIES), D["impute"], "how missing numbers are filled: the training rows' median, mean, or zero", "HOW"),
+    Option("missing_indicator", boolean, D["missing_indicator"], "add a 0/1 feature for each numeric column that had missing cells"),
+    Option("max_categories", at_least_two, D["max_categories"], "one-hot columns per categorical column at most; the rarest categories share one", "N"),
+    Option("standardize", boolean, D["standardize"], "standardise the features with the training mean and std (default: when their "
+           f"scales differ by a factor of {tabular.SCALE_RATIO:g} or more; a regression target always is)"),
+    Option("layers", layer_sizes, D["layers"], "hidden layer sizes, e.g. 20,7,5 ('none': logistic regression)", "SIZES"),
+    Option("hidden", activation, D["hidden"], "activation of the hidden layers, e.g. relu, tanh, leaky_relu:0.2", "NAME"),
+    Option("output", choice(*DEFAULT_LOSS), D["output"], "output activation (default from the data: sigmoid for 2 classes, softmax for more, linear for regression)", "NAME"),
+    Option("init", choice(*INITIALIZERS), D["init"], "weight initialisation (default: xavier for tanh/sigmoid hidden layers, he otherwise)", "NAME"),
+    Option("learning_rate", positive_float, D["learning_rate"], "learning rate alpha (default for gd: "
+           + ", ".join(f"{v:g} for {k}" for k, v in tasks.GD_LEARNING_RATE.items()) + "; the optimizer's own otherwise)", "ALPHA"),
+    Option("iterations", positive_int, D["iterations"], "passes over the training data (full batch: gradient steps)", "N"),
+    Option("optimizer", choice(*OPTIMIZERS), D["optimizer"], "gd, momentum, rmsprop or adam", "NAME"),
+    Option("batch_size", positive_int, D["batch_size"], "mini-batch size (default: the full batch)", "N"),
+    Option("lambd", non_negative_float, D["lambd"], "L2 regularisation strength lambda", "LAMBDA"),
+    Option("keep_prob", probability, D["keep_prob"], "dropout keep probability of the hidden layers", "P"),
+    Option("validation_split", fraction, D["validation_split"], "fraction of the training data held out for validation (0: none)", "F"),
+    Option("test_split", fraction, D["test_split"], "fraction held out for testing (0: none; the cat data has its own test set)", "F"),
+    Option("early_stopping", positive_int, D["early_stopping"], "stop after this many iterations without a better validation cost", "PATIENCE"),
+    Option("seed", non_negative_int, D["seed"], "seed of the initial weights, the splits, shuffling and dropout", "N"),
+    Option("dtype", choice("float64", "float32"), D["dtype"], "float64 or float32", "NAME"),
     Option("out", text, None, "output folder (default: runs/<data>-<time>)", "DIR"),
     Option("quiet", boolean, False, "no progress bar or cost lines"),
     Option("print_every", positive_int, None, "without a terminal, print the cost every N iterations (default: iterations / 10)", "N"),
@@ -206,13 +248,33 @@ def write_config(settings: dict, path) -> None:
         f.write("\n".join(lines) + "\n")
 
 
-def is_csv(data: str) -> bool:
-    return data == "-" or Path(data).suffix.lower() == ".csv" and data not in datasets.DATASETS
+def is_table(data: str) -> bool:
+    """A CSV or Parquet file (or "-", a CSV file on standard input), not a built-in data set."""
+    return data == "-" or Path(data).suffix.lower() in TABLE_SUFFIXES and data not in datasets.DATASETS
+
+
+#: The settings that apply to tables only, and what they are when not given.
+TABLE_ONLY = ("delimiter", "encoding", "na_values", "id", "drop", "categorical", "impute", "missing_indicator", "max_categories")
+
+
+def table_parts(s: dict) -> tuple[dict[str, tabular.TabularData], list[str]]:
+    """(``{"train": ..., "validation": ..., "test": ...}``, notes) of the table ``s["data"]``:
+    its columns' roles and its labelled rows, split as :func:`tabular.split` does."""
+    table = read_table(s["data"], delimiter=s["delimiter"], encoding=s["encoding"], na_values=s["na_values"])
+    data = tabular.tabular_data(table, label=s["label"], ids=s["id"], drop=s["drop"], categorical=s["categorical"])
+    return tabular.split(data, s), data.notes
+
+
+def check_table_only(s: dict) -> None:
+    """A setting of TABLE_ONLY given for data that is not a table is a mistake, not a no-op."""
+    given = [flag(k) for k in TABLE_ONLY if s.get(k) not in (None, [], tabular.DEFAULTS.get(k))]
+    if given and not is_table(s["data"]):
+        raise ValueError(f"{', '.join(given)} apply to tables (CSV or Parquet files); {s['data']!r} is not one")
 
 
 def load_data(data: str, *, label=None, data_dir=None) -> tuple[datasets.Dataset, datasets.Dataset | None]:
     """``(examples, test)``: a data set that comes split (the cat files) gives its own test part."""
-    if label is not None and not is_csv(data):
+    if label is not None and not is_table(data):
         raise ValueError(f"--label applies to CSV files; {data!r} is not one")
     if data_dir is not None and data != "cat":
         raise ValueError("--data-dir applies to the cat data set only")
@@ -220,23 +282,10 @@ def load_data(data: str, *, label=None, data_dir=None) -> tuple[datasets.Dataset
         suffix = Path(data).suffix.lower()
         if suffix in (".csv", ".npz", ".h5", ".hdf5"):
             raise FileNotFoundError(f"{data}: no such file")
-    if is_csv(data):
+    if is_table(data):
         return datasets.load_csv(data, **({"label": label} if label is not None else {})), None
     loaded = datasets.load(data, **({"path": data_dir} if data == "cat" else {}))
     return loaded if isinstance(loaded, tuple) else (loaded, None)
-
-
-def part_indices(m: int, labels, *, validation_split: float = 0.0, test_split: float = 0.0, seed: int = 1) -> dict[str, np.ndarray]:
-    """``{"train": idx, "validation": idx, "test": idx}`` (absent parts left out) of ``m`` examples:
-    the test part first (``test_split``), then the validation part of the rest, stratified by
-    ``labels (m,)`` (None: not stratified) and seeded; ``train``, ``evaluate`` and ``predict`` all split here."""
-    idx, parts = np.arange(m), {}
-    for name, size in (("test", test_split), ("validation", validation_split)):
-        if size:
-            sub = None if labels is None else np.asarray(labels)[idx]
-            picked, rest = splits.split_indices(idx.size, [splits.n_examples(size, idx.size, flag(f"{name}_split"))], sub, seed)
-            parts[name], idx = idx[picked], idx[rest]
-    return {"train": idx, **parts}
 
 
 def split_data(data: str, *, label=None, data_dir=None, validation_split=0.0, test_split=0.0, seed=1) -> dict:
@@ -272,17 +321,17 @@ def classes_of(parts: dict) -> np.ndarray:
 @dataclass
 class Rows:
     """Examples for a model: ``inputs`` (columns ``(m,)`` by feature name), ``labels`` (the user's ``(m,)`` labels, ``(n_y, m)`` targets,
-    or None when the data has none) and ``ids`` ``(m,)`` (from ``--id``)."""
+    or None when the data has none) and ``ids`` (identifier columns ``(m,)`` by name, carried into predictions)."""
 
     inputs: dict[str, np.ndarray]
     labels: np.ndarray | None
-    ids: np.ndarray | None
+    ids: dict[str, np.ndarray]
     m: int
 
     def subset(self, idx: np.ndarray) -> Rows:
         inputs = {k: v[idx] for k, v in self.inputs.items()}
         labels = None if self.labels is None else self.labels[..., idx]
-        return Rows(inputs, labels, None if self.ids is None else self.ids[idx], len(idx))
+        return Rows(inputs, labels, {k: v[idx] for k, v in self.ids.items()}, len(idx))
 
     def concat(self, other: Rows) -> Rows:
         def join(a, b):
@@ -290,51 +339,76 @@ class Rows:
 
         inputs = {k: join(v, other.inputs[k]) for k, v in self.inputs.items()}
         labels = None if self.labels is None or other.labels is None else join(self.labels, other.labels)
-        return Rows(inputs, labels, None, self.m + other.m)
+        return Rows(inputs, labels, {}, self.m + other.m)
 
     def strata(self, model) -> np.ndarray | None:
         """What a split of these rows is stratified by (the labels; none for regression)."""
         return None if model.task == "regression" or self.labels is None else self.labels
 
+    def labelled(self, notes: list[str] | None = None) -> Rows:
+        """The rows that have a label (a note counts the others)."""
+        labels = np.asarray(self.labels)
+        missing = np.isnan(labels).any(axis=0) if labels.dtype.kind == "f" else np.array([v is None for v in labels.reshape(-1)])
+        if not missing.any():
+            return self
+        if notes is not None:
+            notes.append(f"note: {int(missing.sum())} of {self.m} rows have no label: left out")
+        return self.subset(np.flatnonzero(~missing))
 
-def model_rows(model, data: str, *, label=None, id_column=None, data_dir=None, notes=None) -> tuple[Rows, Rows | None]:
-    """``(examples, test)`` of ``data`` for ``model``: a CSV file (``"-"``: standard input) has its
-    columns matched to the model's features by name (extra ones ignored, with a line in ``notes``;
-    a missing one named in the error) and its labels in ``label`` or the model's label column, if
-    present; a built-in set or an .npz/.h5 file gives its own examples and labels."""
-    if is_csv(data):
-        return _csv_rows(model, data, label, id_column, notes), None
-    if id_column is not None:
-        raise ValueError(f"--id applies to CSV files; {data!r} is not one")
+
+def model_rows(model, data: str, *, label=None, id_columns=None, data_dir=None, delimiter=None, encoding=None,
+               notes=None) -> tuple[Rows, Rows | None]:  # fmt: skip
+    """``(examples, test)`` of ``data`` for ``model``: a table (CSV, Parquet; ``"-"``: a CSV file on
+    standard input) has its columns matched to the model's features by name (extra ones ignored,
+    with a line in ``notes``; a missing one named in the error), its labels in ``label`` or the
+    model's label column, if present, and its identifiers in ``id_columns`` (default: the
+    model's ``--id`` columns that the file has); a built-in set or an .npz/.h5 file gives its own
+    examples and labels."""
+    if is_table(data):
+        return _table_rows(model, data, label, id_columns, delimiter, encoding, notes), None
+    if id_columns:
+        raise ValueError(f"--id applies to tables (CSV or Parquet files); {data!r} is not one")
+    if delimiter is not None or encoding is not None:
+        raise ValueError(f"--delimiter and --encoding apply to CSV files; {data!r} is not one")
     examples, test = load_data(data, label=label, data_dir=data_dir)
     return _dataset_rows(model, examples, data), None if test is None else _dataset_rows(model, test, data)
 
 
-def _csv_rows(model, data: str, label, id_column, notes) -> Rows:
-    from ..data.readers import numeric_features, read_csv
-
-    table = read_csv(data)
-    name = table.names[table.index(label)] if label is not None else model.label
-    missing = [f for f in model.features if f not in table.names]
+def _table_rows(model, data: str, label, id_columns, delimiter, encoding, notes) -> Rows:
+    categorical = set(model.categorical)
+    table = read_table(data, delimiter=delimiter, encoding=encoding, text=categorical, na_values=model.info.get("run", {}).get("na_values", []),
+                       numeric=[f for f in model.features if f not in categorical])  # fmt: skip
+    name = label_name(table, label) if label is not None else model.label
+    missing = [f for f in model.features if f not in table]
     if missing:
         raise ValueError(f"{table.source}: no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}, which the model "
                          f"takes (its features: {', '.join(model.features)}); the file has {', '.join(table.names)}")  # fmt: skip
-    ids = None
-    if id_column is not None:
-        ids = table.cells[:, table.index(id_column, "--id column")]
-    used = {*model.features, name, None if id_column is None else table.names[table.index(id_column)]}
+    if id_columns is None:
+        id_columns = [c for c in model.info.get("run", {}).get("id", []) if c in table]
+    absent = [c for c in id_columns if c not in table]
+    if absent:
+        raise ValueError(f"{table.source}: no --id column {absent[0]!r}; the columns are {', '.join(table.names)}")
+    ids = {c: table[c] for c in id_columns}
+    used = {*model.features, name, *id_columns}
     extra = [c for c in table.names if c not in used]
     if extra and notes is not None:
         notes.append(f"note: {table.source}: ignoring column{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} (not a feature of the model)")
-    X = numeric_features(table, [table.index(f) for f in model.features])
     labels = None
-    if name is not None and name in table.names:
-        j = table.index(name)
+    if name is not None and name in table:
+        labels = table[name]
         if model.task == "regression":
-            labels = numeric_features(table, [j])
-        else:
-            labels = table.column(j) if model.classes.dtype.kind != "U" else table.cells[:, j]
-    return Rows(dict(zip(model.features, X, strict=True)), labels, ids, len(table))
+            labels = _numbers_of(table, name).reshape(1, -1)
+        elif model.classes.dtype.kind == "U":
+            labels = np.array([None if v is None else str(v) for v in labels.tolist()], dtype=object) if labels.dtype.kind == "f" else labels
+    return Rows({f: table[f] for f in model.features}, labels, ids, table.m)
+
+
+def _numbers_of(table, name: str) -> np.ndarray:
+    column = table[name]
+    if column.dtype.kind != "f":
+        i = next(i for i, v in enumerate(column) if v is not None)
+        raise ValueError(f"{table.source}: row {i + 2}, column {name!r}: {column[i]!r} is not a number (the model predicts numbers)")
+    return column
 
 
 def _dataset_rows(model, ds: datasets.Dataset, data: str) -> Rows:
@@ -346,12 +420,13 @@ def _dataset_rows(model, ds: datasets.Dataset, data: str) -> Rows:
         raise ValueError(f"the data {data!r} has {ds.n_x} features; the model takes {model.n_features}")
     if model.task == "regression" and ds.task != "regression" or model.task != "regression" and ds.task == "regression":
         raise ValueError(f"the data {data!r} is for {ds.task}; the model does {model.task}")
-    return Rows(inputs, user_labels(ds), None, ds.m)
+    return Rows(inputs, user_labels(ds), {}, ds.m)
 
 
 def run_rows(model, args, notes=None) -> tuple[Rows, str]:
     """The part of ``args.data`` that ``--split`` asks for, split as in the model's training run."""
-    examples, test = model_rows(model, args.data, label=args.label, id_column=getattr(args, "id", None), data_dir=args.data_dir, notes=notes)
+    examples, test = model_rows(model, args.data, label=args.label, id_columns=getattr(args, "id", None), data_dir=args.data_dir,
+                                delimiter=args.delimiter, encoding=args.encoding, notes=notes)  # fmt: skip
     split = args.split or ("test" if test is not None else "all")
     if split == "all":
         return (examples if test is None else examples.concat(test)), split
@@ -360,10 +435,20 @@ def run_rows(model, args, notes=None) -> tuple[Rows, str]:
         raise ValueError(f"{args.model} does not record how its data was split; use --split all")
     if split == "test" and test is not None:
         return test, split
-    if examples.labels is None and model.task != "regression":
+    if examples.labels is None:
         raise ValueError(f"{args.data}: no label column {model.label!r} to split by as in training; use --split all")
+    examples = examples.labelled()  # training split the labelled rows
     idx = part_indices(examples.m, examples.strata(model), validation_split=run.get("validation_split", 0.0),
                        test_split=0.0 if test is not None else run.get("test_split", 0.0), seed=run["seed"])  # fmt: skip
     if split not in idx:
         raise ValueError(f"the run of {args.model} had no {split} split; choose among {', '.join(['all', *idx, *(['test'] if test else [])])}")
     return examples.subset(idx[split]), split
+
+
+def report_unseen(caught) -> None:
+    """One line on standard error per warning about categories not seen in training."""
+    for w in caught:
+        if issubclass(w.category, UnseenCategoryWarning):
+            print(f"note: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -13,17 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _checks, io, tasks
+from .. import _checks, io, tabular, tasks
 from ..callbacks import DivergenceError, ProgressBar
 from ..model import Model
 from ..network import Network
-from ..preprocessing import build_pipeline
-from .options import OPTIONS, TRAIN_OPTIONS, argparse_type, boolean, classes_of, flag, read_config, split_data, user_labels, write_config
+from ..metrics import significant
+from ..preprocessing import build_pipeline, build_target_pipeline
+from .options import (OPTIONS, TRAIN_OPTIONS, argparse_type, boolean, check_table_only, classes_of, flag, is_table, read_config, split_data,
+                      table_parts, user_labels, write_config)
 
 
 def _score_line(model: Model, reports: dict) -> str:
-    key, scale, unit = ("accuracy", 100, " %") if model.task != "regression" else ("r2", 1, "")
-    return ", ".join(f"{split} {'accuracy' if unit else 'R2'} {scale * r[key]:.2f}{unit}" for split, r in reports.items())
+    if model.task == "regression":  # in the target's own units
+        return "; ".join(f"{split} R2 {significant(r['r2'])}, RMSE {significant(r['rmse'])}, MAE {significant(r['mae'])}" for split, r in reports.items())
+    return ", ".join(f"{split} accuracy {100 * r['accuracy']:.2f} %" for split, r in reports.items())
 
 
 def _settings(args) -> dict:
@@ -46,9 +49,10 @@ def _out_dir(settings: dict) -> Path:
     return out
 
 
-def _build_model(s: dict, parts: dict) -> Model:
-    """The untrained model for the run: the network the task calls for, the preprocessing the
-    options ask for (fitted on the training part by ``Model.fit``), the classes and the schema."""
+def _build_model(s: dict, parts: dict) -> tuple[Model, list[str]]:
+    """(the untrained model for a built-in or array data set, notes): the network the task calls
+    for, the preprocessing the options ask for (fitted on the training part by ``Model.fit``),
+    the classes and the schema. Tables go through :func:`tabular.build_model` instead."""
     train = parts["train"]
     output = s["output"] or tasks.output_activation(train.task)
     classify = output != "linear"
@@ -67,9 +71,20 @@ def _build_model(s: dict, parts: dict) -> Model:
     except ValueError as exc:
         raise ValueError(f"{flag('layers')} {','.join(map(str, s['layers']))}: {exc}") from None
     net = Network([train.n_x, *s["layers"], n_y], hidden=s["hidden"], output=output, init=init, seed=s["seed"], dtype=s["dtype"])
+    standardize, notes = s["standardize"], []
+    if standardize is None:
+        standardize, note = tabular.scales_differ(train.X, train.feature_names or [f"x{i + 1}" for i in range(train.n_x)])
+        notes += [note] if note else []
+    return Model(net, features=train.feature_names, pipeline=build_pipeline(standardize=standardize),
+                 target=build_target_pipeline(net.task), classes=classes if net.task != "regression" else None,
+                 label=train.label, info=_info(s, init, output)), notes  # fmt: skip
+
+
+def _info(s: dict, init: str, output: str) -> dict:
+    """What the model file keeps of the run: the data's name and the settings (``--config`` reads them back)."""
     run = {**{k: v for k, v in s.items() if k not in ("out", "quiet", "print_every", "plots")}, "init": init, "output": output}
-    return Model(net, features=train.feature_names, pipeline=build_pipeline(standardize=s["standardize"]),
-                 classes=classes if net.task != "regression" else None, label=train.label, info={"data": s["data"], "run": run})  # fmt: skip
+    return {"data": s["data"], "run": run}
+
 
 
 def _progress(s: dict) -> tuple[list, int | bool]:
@@ -107,7 +122,8 @@ def _resumed_settings(args, checkpoint: io.TrainingCheckpoint) -> dict:
 
 
 #: Everything a run writes into its folder; a new run's outputs replace all of the old run's.
-OUTPUTS = ("model.npz", "history.csv", "metrics.json", "config.toml", "cost.png", "decision_boundary.png", "mislabelled.png")
+OUTPUTS = ("model.npz", "history.csv", "metrics.json", "config.toml", "cost.png", "decision_boundary.png", "mislabelled.png",
+           "predicted_vs_actual.png")  # fmt: skip
 #: History statuses after which training is over (what is left is writing the outputs).
 FINISHED = ("completed", "early_stopping", "diverged")
 
@@ -134,15 +150,26 @@ def _train(args, s: dict, out: Path) -> int:
     elif pending.exists() and not args.force:
         raise ValueError(f"{out} holds an unfinished run ({pending.name}); go on with it: layerwise train --resume {out}, "
                          f"or start afresh there with --force")  # fmt: skip
-    parts = split_data(s["data"], label=s["label"], data_dir=s["data_dir"], validation_split=s["validation_split"],
-                       test_split=s["test_split"], seed=s["seed"])  # fmt: skip
-    model = checkpoint.model if checkpoint else _build_model(s, parts)
+    check_table_only(s)
+    if is_table(s["data"]):
+        parts, notes = table_parts(s)
+        X = {name: part.inputs() for name, part in parts.items()}
+        y = {name: part.y for name, part in parts.items()}
+        # build_model fills in the init and output it chose
+        model, more = (checkpoint.model, []) if checkpoint else tabular.build_model(parts["train"], s, info=_info(s, s["init"], s["output"]))
+    else:
+        parts, notes = split_data(s["data"], label=s["label"], data_dir=s["data_dir"], validation_split=s["validation_split"],
+                                  test_split=s["test_split"], seed=s["seed"]), []  # fmt: skip
+        X = {name: ds.X for name, ds in parts.items()}
+        y = {name: user_labels(ds) for name, ds in parts.items()}
+        model, more = (checkpoint.model, []) if checkpoint else _build_model(s, parts)
+    for note in notes + more:
+        print(f"note: {note}")
     net = model.network
     if checkpoint:
         model.info["run"].update(iterations=s["iterations"], checkpoint_every=s["checkpoint_every"])
     elif pending.exists():  # --force: the unfinished run is dropped
         pending.unlink()
-    y = {name: user_labels(ds) for name, ds in parts.items()}
     done = len(checkpoint.trainer_state["history"]["costs"]) if checkpoint else 0
     status = checkpoint.trainer_state["history"]["status"] if checkpoint else "running"
     seconds = 0.0
@@ -150,12 +177,12 @@ def _train(args, s: dict, out: Path) -> int:
         history = model.history_  # training was over: only the outputs are missing
         print(f"the run in {out} finished training ({status} after {done} iterations); writing its outputs")
     else:
-        history, seconds = _fit(s, out, model, parts, y, checkpoint, done)
+        history, seconds = _fit(s, out, model, parts, X, y, checkpoint, done)
         if history.status in FINISHED:
             io.save_checkpoint(out, model, net.trainer_, s)  # the outputs are pending
 
-    reports = {name: model.evaluate(ds.X, y[name]) for name, ds in parts.items()}
-    written = _write_outputs(out, s, model, parts, reports, seconds)
+    reports = {name: model.evaluate(X[name], y[name]) for name in parts}
+    written = _write_outputs(out, s, model, X, y, reports, seconds)
     costs = history.costs
     if costs:
         print(f"{history.status} after {len(costs)} iterations in {seconds:.1f} s: cost {costs[0]:.6g} -> {costs[-1]:.6g}")
@@ -172,32 +199,28 @@ def _train(args, s: dict, out: Path) -> int:
     return 0
 
 
-def _fit(s: dict, out: Path, model: Model, parts: dict, y: dict, checkpoint, done: int):
+def _fit(s: dict, out: Path, model: Model, parts: dict, X: dict, y: dict, checkpoint, done: int):
     """Train ``model`` for the iterations that remain; returns (history, seconds)."""
     net = model.network
-    learning_rate = s["learning_rate"] if s["learning_rate"] is not None else 1.2 if s["optimizer"] == "gd" else None
     callbacks, print_cost = _progress(s)
+    fit = tabular.fit_arguments({**s, "iterations": s["iterations"] - done}, model.task)
     callbacks += [io.Resume(checkpoint)] if checkpoint else []
     callbacks.append(io.Checkpoint(out, s, s["checkpoint_every"], model=model))
-    sizes = ", ".join(f"{len(ds.Y[0])} {name}" for name, ds in parts.items())
+    sizes = ", ".join(f"{part.m} {name}" for name, part in parts.items())
     acts = " -> ".join(a.spec for a in net.activations)
     print(f"training {net.layer_dims} ({acts}) on {s['data']} ({sizes} examples), {s['optimizer']}, {s['iterations']} iterations"
           + (f", resuming after {done}" if checkpoint else ""))  # fmt: skip
-    validation = (parts["validation"].X, y["validation"]) if "validation" in parts else None
+    validation = (X["validation"], y["validation"]) if "validation" in parts else None
     start = time.perf_counter()
     try:
-        history = model.fit(
-            parts["train"].X, y["train"], learning_rate=learning_rate, num_iterations=s["iterations"] - done, optimizer=s["optimizer"],
-            batch_size=s["batch_size"], lambd=s["lambd"], keep_prob=s["keep_prob"], validation_data=validation,
-            early_stopping=s["early_stopping"], callbacks=callbacks, print_cost=print_cost,
-        )  # fmt: skip
+        history = model.fit(X["train"], y["train"], validation_data=validation, callbacks=callbacks, print_cost=print_cost, **fit)
     except DivergenceError as exc:
         history = exc.history
     model.info["run"]["learning_rate"] = net.trainer_.optimizer.learning_rate
     return history, time.perf_counter() - start
 
 
-def _write_outputs(out: Path, s: dict, model: Model, parts: dict, reports: dict, seconds: float) -> list[str]:
+def _write_outputs(out: Path, s: dict, model: Model, X: dict, y: dict, reports: dict, seconds: float) -> list[str]:
     """Every output, each through ``io.atomic_write``; the old run's outputs this run does not make are removed."""
     history = model.history_
     io.save_model(model, out / "model.npz")
@@ -217,34 +240,41 @@ def _write_outputs(out: Path, s: dict, model: Model, parts: dict, reports: dict,
     write_config(model.info["run"], out / "config.toml")
     written = ["model.npz", "history.csv", "metrics.json", "config.toml"]
     if s["plots"] and importlib.util.find_spec("matplotlib") is not None:
-        written += _write_plots(out, model, parts, reports)
+        written += _write_plots(out, model, X, y, reports)
     for name in set(OUTPUTS) - set(written):
         (out / name).unlink(missing_ok=True)
     return written
 
 
-def _write_plots(out: Path, model: Model, parts: dict, reports: dict) -> list[str]:
+def _write_plots(out: Path, model: Model, X: dict, y: dict, reports: dict) -> list[str]:
     from .. import plots
 
-    history = model.history_
+    history, written = model.history_, []
     if history.costs:
-        plots.plot_cost(history, out / "cost.png", title=f"Learning curve, {model.layer_dims} on {model.info['data']}")
-    written = ["cost.png"] if history.costs else []
+        log = plots.spans_decades(history.costs + history.val_costs)
+        plots.plot_cost(history, out / "cost.png", log=log, title=f"Learning curve, {model.layer_dims} on {model.info['data']}")
+        written.append("cost.png")
     if model.task == "regression":
+        if model.n_y == 1:
+            pairs = {name: (np.asarray(y[name]).reshape(-1), model.predict(X[name]).reshape(-1)) for name in X}
+            plots.plot_predicted_vs_actual(pairs, out / "predicted_vs_actual.png", name=model.label or "target",
+                                           title="\n".join([f"Predicted against actual, {model.info['data']}", *_score_line(model, reports).split("; ")]))  # fmt: skip
+            written.append("predicted_vs_actual.png")
+        return written
+    if model.categorical:  # raw rows with categories: neither a plane of two numbers nor an image
         return written
     if model.n_features == 2:
-        X = np.hstack([ds.X for ds in parts.values()])
-        y = np.concatenate([user_labels(ds) for ds in parts.values()])
+        XX = np.hstack(list(X.values()))
+        yy = np.concatenate(list(y.values()))
         hidden = ", ".join(map(str, model.layer_dims[1:-1])) or "none"
         title = f"Decision boundary, hidden layer sizes {hidden}\n{_score_line(model, reports)}"
-        plots.plot_decision_boundary(model, X, y, out / "decision_boundary.png", title=title)
+        plots.plot_decision_boundary(model, XX, yy, out / "decision_boundary.png", title=title)
         written.append("decision_boundary.png")
     shape = plots.guess_image_shape(model.n_features)
     if shape is not None:
-        name = "test" if "test" in parts else "validation" if "validation" in parts else "train"
-        ds = parts[name]
-        predicted = model.encode(model.predict(ds.X)[0])
-        plots.plot_mislabelled(ds.X, ds.Y, predicted, out / "mislabelled.png", image_shape=shape,
+        name = "test" if "test" in X else "validation" if "validation" in X else "train"
+        predicted = model.encode(model.predict(X[name])[0])
+        plots.plot_mislabelled(X[name], model.encode(y[name]), predicted, out / "mislabelled.png", image_shape=shape,
                                class_names=[str(c) for c in model.classes])  # fmt: skip
         written.append("mislabelled.png")
     return written
@@ -257,7 +287,7 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", metavar="DIR", help="go on with the interrupted run whose output folder is DIR (from DIR/checkpoint.npz)")
     p.add_argument("--force", action="store_true", help="start afresh in --out even if it holds an unfinished run (its checkpoint is dropped)")
     for o in TRAIN_OPTIONS:
-        default = "" if o.default is None else f" [default: {','.join(map(str, o.default)) if isinstance(o.default, list) else o.default}]"
+        default = "" if o.default in (None, []) else f" [default: {','.join(map(str, o.default)) if isinstance(o.default, list) else o.default}]"
         if o.convert is boolean:
             p.add_argument(flag(o.name), action=argparse.BooleanOptionalAction, default=None, help=o.help + default)
         else:

@@ -245,6 +245,9 @@ DATASETS: dict[str, Callable[..., Dataset | tuple[Dataset, Dataset]]] = {
 
 _FILE_LOADERS: dict[str, Callable[..., Dataset]] = {
     ".csv": load_csv,
+    ".tsv": load_csv,
+    ".parquet": load_csv,
+    ".pq": load_csv,
     ".npz": load_npz,
     ".h5": load_hdf5,
     ".hdf5": load_hdf5,

@@ -1,23 +1,18 @@
-"""File readers: CSV, NumPy .npz and HDF5 files -> ``Dataset`` (examples as columns).
-
-``read_csv`` is the one function that parses CSV text (a path, or ``"-"`` for standard input)
-into a ``Table`` of named, typed columns; ``load_csv`` makes a ``Dataset`` of it.
-"""
+"""File readers: tables of numbers (CSV, Parquet), NumPy .npz and HDF5 files -> ``Dataset``
+(examples as columns). Tables are parsed by :func:`layerwise.data.tables.read_table`."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .. import _files
 from .dataset import Dataset, _encode_labels, _from_rows
+from .roles import label_name
+from .tables import feature_rows, is_number, read_table
 
 # ----------------------------------------------------------------------------- files
 
@@ -116,135 +111,44 @@ def _named(path, fn, *args):
         raise ValueError(f"{path}: {exc}") from None
 
 
-@dataclass(frozen=True)
-class Table:
-    """A CSV file's text: ``names`` (the header), ``cells (m, n_columns)`` as strings, the file's
-    line number of each row and the ``source`` (its path, or ``"<stdin>"``) for messages."""
-
-    names: list[str]
-    cells: np.ndarray
-    lines: list[int]
-    source: str
-
-    def __len__(self) -> int:
-        return self.cells.shape[0]
-
-    def index(self, column: str | int, what: str = "column") -> int:
-        """The position of ``column`` (a name, or an index; negative counts from the end)."""
-        if isinstance(column, str):
-            if column not in self.names:
-                raise ValueError(f"{self.source}: no {what} {column!r}; the columns are {self.names}")
-            return self.names.index(column)
-        if -len(self.names) <= column < len(self.names):
-            return column % len(self.names)
-        raise ValueError(f"{self.source}: {what} index {column} out of range for {len(self.names)} columns")
-
-    def column(self, j: int) -> np.ndarray:
-        """Column ``j`` as ``(m,)`` float64 when every cell is a number, else as strings."""
-        cells = self.cells[:, j]
-        return cells.astype(np.float64) if _all_numbers(cells) else cells
-
-    def columns(self) -> dict[str, np.ndarray]:
-        """Every column by name, typed as :meth:`column` does."""
-        return {name: self.column(j) for j, name in enumerate(self.names)}
-
-    def location(self, row: int, j: int) -> str:
-        """``"FILE: row N, column 'c'"`` for example ``row`` (0-based) and column ``j``."""
-        return f"{self.source}: row {self.lines[row]}, column {self.names[j]!r}"
-
-
-def read_csv(source: str | os.PathLike[str], delimiter: str = ",") -> Table:
-    """The CSV file ``source`` (``"-"``: standard input) with a header row, one example per row."""
-    if os.fspath(source) == "-":
-        return _read_csv(io.StringIO(sys.stdin.read()), "<stdin>", delimiter)
-    with open(source, newline="", encoding="utf-8-sig") as f:
-        return _read_csv(f, os.fspath(source), delimiter)
-
-
-def _read_csv(f, path: str, delimiter: str) -> Table:
-    """The Table of the open CSV ``f``; undecodable text and the csv module's errors name ``path`` and the row."""
-    reader = csv.reader(f, delimiter=delimiter)
-    try:
-        return _read_rows(reader, path)
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} after row {reader.line_num}); "
-                         f"save it as UTF-8") from None  # fmt: skip
-    except csv.Error as exc:
-        raise ValueError(f"{path}: row {reader.line_num}: {exc}") from None
-
-
-def _read_rows(reader, path: str) -> Table:
-    header = next(reader, None)
-    if header is None:
-        raise ValueError(f"{path} is empty; a header row of column names is needed")
-    if _all_numbers(header):
-        raise ValueError(f"{path}: the first row must be a header of column names, got {header}")
-    if len(set(header)) != len(header):
-        raise ValueError(f"{path}: the header names a column twice: {sorted({h for h in header if header.count(h) > 1})}")
-    rows, lines = [], []
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise ValueError(f"{path}: row {reader.line_num} has {len(row)} cells, the header {len(header)}")
-        rows.append(row)
-        lines.append(reader.line_num)
-    if not rows:
-        raise ValueError(f"{path} has a header but no rows")
-    return Table(list(header), np.array(rows, dtype=str), lines, path)
-
-
 def load_csv(
     path: str | os.PathLike[str],
     label: str | int = -1,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     *,
     task: str | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
-    """A CSV file with a header row, one example per row: X (n_x, m), Y (1, m).
+    """A table of numbers, one example per row: X (n_x, m), Y (1, m).
 
-    ``label`` picks the label column by name or index (default: the last column). Every
-    other column must be numeric. String labels become 0..k-1 with ``class_names`` kept.
-    ``path`` ``"-"`` reads standard input.
+    A CSV file (``"-"``: standard input; delimiter and encoding detected unless given, see
+    :func:`~layerwise.data.tables.read_table`) or a Parquet file. ``label`` picks the label
+    column by name or index (default: the last). Every other column must hold numbers, every
+    cell filled (tables with text columns or missing cells: :func:`layerwise.tabular.fit_table`,
+    ``layerwise train``). String labels become 0..k-1 with ``class_names`` kept.
     """
-    table = read_csv(path, delimiter)
-    col = table.index(label, "column" if isinstance(label, str) else "label")
-    feature_names = table.names[:col] + table.names[col + 1 :]
+    table = read_table(path, delimiter=delimiter, encoding=encoding)
+    name = label_name(table, label)
+    feature_names = [n for n in table.names if n != name]
     if not feature_names:
-        raise ValueError(f"{table.source} has no feature columns: its one column {table.names[col]!r} is the label")
-    X = numeric_features(table, [j for j in range(len(table.names)) if j != col])
-    y = table.column(col)
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        bad_row = int(np.argwhere(~np.isfinite(y))[0, 0])
-        raise ValueError(f"{table.location(bad_row, col)}: the label {y[bad_row]} is NaN or infinite")
-    Y, task, class_names = _encode_labels(y, task)
-    name = "stdin" if table.source == "<stdin>" else Path(path).stem
-    return Dataset(X, Y, task, feature_names, class_names, name, table.names[col])
-
-
-def numeric_features(table: Table, columns: Sequence[int]) -> np.ndarray:
-    """``X: (len(columns), m)`` float64 of the given columns, each cell a finite number, else a
-    ``ValueError`` naming the file, row and column."""
-    cells = table.cells[:, list(columns)]
-    try:
-        X = cells.astype(np.float64).T
-    except ValueError:
-        i, j = next((i, j) for i, row in enumerate(cells) for j, c in enumerate(row) if not _is_number(c))
-        raise ValueError(f"{table.location(i, columns[j])}: {str(cells[i, j])!r} is not a number") from None
-    if not np.isfinite(X).all():  # "nan" and "inf" parse as numbers
-        i, j = (int(k) for k in np.argwhere(~np.isfinite(X.T))[0])
-        raise ValueError(f"{table.location(i, columns[j])}: {str(cells[i, j])!r} is NaN or infinite; expected a finite number")
-    return np.ascontiguousarray(X)
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
-
-
-def _all_numbers(cells: Sequence[str]) -> bool:
-    return all(_is_number(c) for c in cells)
-
+        raise ValueError(f"{table.source} has no feature columns: its one column {name!r} is the label")
+    for n in feature_names:
+        column = table[n]
+        if column.dtype.kind != "f":
+            i = next(i for i, v in enumerate(column) if v is not None and not is_number(v))
+            raise ValueError(f"{table.source}: row {i + 2}, column {n!r}: {column[i]!r} is not a number "
+                             "(categorical columns: layerwise train, or layerwise.tabular.fit_table)")  # fmt: skip
+        if not np.isfinite(column).all():
+            i = int(np.flatnonzero(~np.isfinite(column))[0])
+            what = "missing (empty or NaN)" if np.isnan(column[i]) else f"{column[i]}"
+            raise ValueError(f"{table.source}: row {i + 2}, column {n!r}: the cell is {what}; expected a finite number "
+                             "(missing cells: layerwise train imputes them, or layerwise.tabular.fit_table)")  # fmt: skip
+    X = feature_rows(table, feature_names)
+    y = table[name]
+    missing = np.isnan(y) if y.dtype.kind == "f" else np.array([v is None for v in y])
+    if missing.any() or (y.dtype.kind == "f" and np.isinf(y).any()):
+        i = int(np.flatnonzero(missing | (np.isinf(y) if y.dtype.kind == "f" else missing))[0])
+        raise ValueError(f"{table.source}: row {i + 2}, column {name!r}: the label is {'missing' if missing[i] else y[i]}")
+    Y, task, class_names = _encode_labels(y.astype(str) if y.dtype.kind == "O" else y, task)
+    stem = "stdin" if table.source == "<stdin>" else Path(path).stem
+    return Dataset(np.ascontiguousarray(X), Y, task, feature_names, class_names, stem, name)

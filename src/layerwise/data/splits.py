@@ -62,6 +62,19 @@ def split_indices(m: int, sizes: Sequence[int], labels: np.ndarray | None, rng) 
     return [*parts, rest]
 
 
+def part_indices(m: int, labels, *, validation_split: float = 0.0, test_split: float = 0.0, seed: int = 1) -> dict[str, np.ndarray]:
+    """``{"train": idx, "validation": idx, "test": idx}`` (absent parts left out) of ``m`` examples:
+    the test part first (``test_split``), then the validation part of the rest, stratified by
+    ``labels (m,)`` (None: not stratified) and seeded; ``train``, ``evaluate`` and ``predict`` all split here."""
+    idx, parts = np.arange(m), {}
+    for name, size in (("test", test_split), ("validation", validation_split)):
+        if size:
+            sub = None if labels is None else np.asarray(labels)[idx]
+            picked, rest = split_indices(idx.size, [n_examples(size, idx.size, f"{name}_split")], sub, seed)
+            parts[name], idx = idx[picked], idx[rest]
+    return {"train": idx, **parts}
+
+
 def kfold_indices(m: int, k: int, labels: np.ndarray | None, seed: int) -> list[np.ndarray]:
     """Validation indices of ``k`` folds of ``range(m)``: each class (all examples when ``labels``
     is None) is shuffled and dealt round-robin, so the folds are stratified and differ by <= 1."""
