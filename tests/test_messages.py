@@ -40,15 +40,15 @@ def test_csv_problems_name_the_file_and_row(tmp_path, capsys):
     out = str(tmp_path / "o")
     (tmp_path / "label_only.csv").write_text("y\n1\n0\n1\n0\n")
     one_line_error(capsys, ["train", "--data", str(tmp_path / "label_only.csv"), "--out", out, *TRAIN],
-                   "label_only.csv has no feature columns", "'y' is the label")  # fmt: skip
-    (tmp_path / "latin1.csv").write_bytes(b"a,y\n1,0\n\xe9t\xe9,1\n")
-    one_line_error(capsys, ["train", "--data", str(tmp_path / "latin1.csv"), "--out", out, *TRAIN], "latin1.csv: not UTF-8 text")
-    (tmp_path / "field.csv").write_text('a,y\n1,0\n"' + "x" * 200_000 + '",1\n')
-    one_line_error(capsys, ["train", "--data", str(tmp_path / "field.csv"), "--out", out, *TRAIN],
-                   "field.csv: row 3", "field limit")  # fmt: skip
-    (tmp_path / "one.csv").write_text("a,y\n1,0\n")
-    one_line_error(capsys, ["train", "--data", str(tmp_path / "one.csv"), "--out", out, *TRAIN],
-                   "--validation-split 0.2 cannot split 1 example")  # fmt: skip
+                   "label_only.csv: no feature columns", "label 'y'")  # fmt: skip
+    (tmp_path / "latin1.csv").write_bytes(b"a,y\n1,0\n\xe9t\xe9,1\n")  # the encoding is detected unless one is given
+    one_line_error(capsys, ["train", "--data", str(tmp_path / "latin1.csv"), "--encoding", "utf-8", "--out", out, *TRAIN],
+                   "latin1.csv: not valid utf-8 text")  # fmt: skip
+    (tmp_path / "two.csv").write_text("a,b,y\n1,5,0\n2,3,1\n3,1,0\n")
+    one_line_error(capsys, ["train", "--data", str(tmp_path / "two.csv"), "--validation-split", "0.9", "--out", out, *TRAIN],
+                   "--validation-split 0.9 gives 3 of 3 examples")  # fmt: skip
+    one_line_error(capsys, ["train", "--data", "planar", "--validation-split", "0.999", "--out", out, *TRAIN],
+                   "--validation-split 0.999 gives 400 of 400 examples")  # fmt: skip
     (tmp_path / "bad.toml").write_text("iterations = [\n")
     one_line_error(capsys, ["train", "--data", "planar", "--config", str(tmp_path / "bad.toml"), "--out", out], "bad.toml", "TOML")
 

@@ -158,7 +158,7 @@ def build_model(train: TabularData, settings: dict, info: dict | None = None) ->
     if (output == "linear") != (train.task == "regression"):
         raise ValueError(f"the label {train.roles.label!r} is for {train.task}; a {output} output does not fit it")
     if train.classes is not None and np.unique(train.y).size < 2:
-        raise ValueError(f"the training rows are all of one class ({train.y[0]!r}); a classifier needs at least 2")
+        raise ValueError(f"the training rows are all of one class ({np.asarray(train.y)[0].item()!r}); a classifier needs at least 2")
     if output == "sigmoid" and len(train.classes) > 2:
         raise ValueError(f"the label {train.roles.label!r} has {len(train.classes)} classes; a sigmoid output separates 2 (use --output softmax)")
     n_y = len(train.classes) if output == "softmax" else 1 if output == "sigmoid" else tasks.n_outputs(train.task)
@@ -183,10 +183,11 @@ def fit_arguments(settings: dict, task: str) -> dict:
             "early_stopping": settings["early_stopping"]}  # fmt: skip
 
 
-def split(data: TabularData, settings: dict) -> dict[str, TabularData]:
-    """``{"train": ..., "validation": ..., "test": ...}`` (absent parts left out), as the CLI splits."""
+def split(data: TabularData, settings: dict, spell=str) -> dict[str, TabularData]:
+    """``{"train": ..., "validation": ..., "test": ...}`` (absent parts left out), as the CLI splits
+    (``spell``: how messages name the settings, see :func:`~layerwise.data.splits.part_indices`)."""
     idx = part_indices(data.m, data.strata(), validation_split=settings["validation_split"],
-                       test_split=settings["test_split"], seed=settings["seed"])  # fmt: skip
+                       test_split=settings["test_split"], seed=settings["seed"], spell=spell)  # fmt: skip
     return {name: data.subset(i) for name, i in idx.items()}
 
 

@@ -262,7 +262,7 @@ def table_parts(s: dict) -> tuple[dict[str, tabular.TabularData], list[str]]:
     its columns' roles and its labelled rows, split as :func:`tabular.split` does."""
     table = read_table(s["data"], delimiter=s["delimiter"], encoding=s["encoding"], na_values=s["na_values"])
     data = tabular.tabular_data(table, label=s["label"], ids=s["id"], drop=s["drop"], categorical=s["categorical"])
-    return tabular.split(data, s), data.notes
+    return tabular.split(data, s, spell=flag), data.notes
 
 
 def check_table_only(s: dict) -> None:
@@ -292,7 +292,8 @@ def split_data(data: str, *, label=None, data_dir=None, validation_split=0.0, te
     """``{"train": ds, "validation": ds, "test": ds}`` (absent parts left out), stratified and seeded."""
     examples, test = load_data(data, label=label, data_dir=data_dir)
     labels = None if examples.task == "regression" else examples.Y[0]
-    idx = part_indices(examples.m, labels, validation_split=validation_split, test_split=0.0 if test is not None else test_split, seed=seed)
+    idx = part_indices(examples.m, labels, validation_split=validation_split, test_split=0.0 if test is not None else test_split, seed=seed,
+                       spell=flag)  # fmt: skip
     parts = {name: examples.subset(i) for name, i in idx.items()}
     if test is not None:
         parts["test"] = test
@@ -439,7 +440,7 @@ def run_rows(model, args, notes=None) -> tuple[Rows, str]:
         raise ValueError(f"{args.data}: no label column {model.label!r} to split by as in training; use --split all")
     examples = examples.labelled()  # training split the labelled rows
     idx = part_indices(examples.m, examples.strata(model), validation_split=run.get("validation_split", 0.0),
-                       test_split=0.0 if test is not None else run.get("test_split", 0.0), seed=run["seed"])  # fmt: skip
+                       test_split=0.0 if test is not None else run.get("test_split", 0.0), seed=run["seed"], spell=flag)  # fmt: skip
     if split not in idx:
         raise ValueError(f"the run of {args.model} had no {split} split; choose among {', '.join(['all', *idx, *(['test'] if test else [])])}")
     return examples.subset(idx[split]), split

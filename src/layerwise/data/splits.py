@@ -62,15 +62,17 @@ def split_indices(m: int, sizes: Sequence[int], labels: np.ndarray | None, rng) 
     return [*parts, rest]
 
 
-def part_indices(m: int, labels, *, validation_split: float = 0.0, test_split: float = 0.0, seed: int = 1) -> dict[str, np.ndarray]:
+def part_indices(m: int, labels, *, validation_split: float = 0.0, test_split: float = 0.0, seed: int = 1,
+                 spell=str) -> dict[str, np.ndarray]:
     """``{"train": idx, "validation": idx, "test": idx}`` (absent parts left out) of ``m`` examples:
     the test part first (``test_split``), then the validation part of the rest, stratified by
-    ``labels (m,)`` (None: not stratified) and seeded; ``train``, ``evaluate`` and ``predict`` all split here."""
+    ``labels (m,)`` (None: not stratified) and seeded; ``train``, ``evaluate`` and ``predict`` all split here.
+    ``spell`` names a setting in messages as the caller's user wrote it (the CLI: ``--test-split``)."""
     idx, parts = np.arange(m), {}
     for name, size in (("test", test_split), ("validation", validation_split)):
         if size:
             sub = None if labels is None else np.asarray(labels)[idx]
-            picked, rest = split_indices(idx.size, [n_examples(size, idx.size, f"{name}_split")], sub, seed)
+            picked, rest = split_indices(idx.size, [n_examples(size, idx.size, spell(f"{name}_split"))], sub, seed)
             parts[name], idx = idx[picked], idx[rest]
     return {"train": idx, **parts}
 
