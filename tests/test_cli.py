@@ -171,7 +171,7 @@ def test_bad_usage_and_bad_input_exit_2_with_one_line(tmp_path, args, fragment):
     "args, fragment",
     [
         ([], "required: COMMAND"),
-        (["train", "--iterations", "0"], "--iterations: 0 is not an integer in [1, "),
+        (["train", "--iterations", "0"], "--iterations: 0 is not an integer >= 1"),
         (["train", "--data", "spiral", "--output", "sigmoid"], "use --output softmax"),
         (["train", "--layers", "3,x"], "'x' is not an integer"),
         (["train", "--hidden", "nope"], "unknown activation 'nope'"),

@@ -49,7 +49,8 @@ def parse_int(value, minimum: int) -> int:
         except ValueError:
             raise ValueError(f"{value!r} is not an integer") from None
     if not is_int(value) or not minimum <= value <= MAX_COUNT:
-        raise ValueError(f"{_show(value)} is not an integer in [{minimum}, {MAX_COUNT}]")
+        too_big = is_int(value) and value > MAX_COUNT
+        raise ValueError(f"{_show(value)} is not an integer >= {minimum}" + (f" (at most 2**53 = {MAX_COUNT})" if too_big else ""))
     return int(value)
 
 
@@ -91,7 +92,8 @@ def check_positive_int(name: str, value, *, allow_none: bool = False, maximum: i
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= maximum:
-        raise ValueError(f"{name} is {_show(value)}; expected a positive integer (at most {maximum})")
+        too_big = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > maximum
+        raise ValueError(f"{name} is {_show(value)}; expected a positive integer" + (f" (at most {maximum})" if too_big else ""))
     return int(value)
 
 
