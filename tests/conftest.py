@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
+
+
+def pytest_configure(config):
+    """Ctrl-C as in a terminal: a run started in the background (a CI job, ``cmd &``) inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler, which the Ctrl-C tests rely on
+    (the processes they start inherit the default again)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
