@@ -667,3 +667,113 @@ def test_run_lbfgs_records_each_iteration_and_leaves_the_solution(small_binary):
     few = Trainer(lw.Network([3, 4, 1], hidden="tanh", seed=2), X, Y, optimizer=optimizers.GradientDescent(0.1),
                   rng=np.random.default_rng(0), lambd=0.5).run_lbfgs(100, max_fun=3)  # fmt: skip
     assert few.nfev <= 4 and few.status == 1
+
+
+# ---- activations on numbers, lists, integer and 0-d arrays (the path training never takes) ----
+
+
+class Tagged(np.ndarray):
+    """An ndarray subclass: float arrays pass to the formulas as they are, subclass included."""
+
+
+def test_activations_take_numbers_lists_integer_and_zero_d_arrays():
+    sig, relu = get_activation("sigmoid"), get_activation("relu")
+    r = sig.forward(0.5)
+    assert type(r) is np.float64 and r == pytest.approx(1 / (1 + np.exp(-0.5)), rel=1e-15)
+    r0 = sig.forward(np.array(0.5))
+    assert type(r0) is np.ndarray and r0.shape == () and r0[()] == pytest.approx(1 / (1 + np.exp(-0.5)), rel=1e-15)
+    out0 = np.zeros(())
+    sig.forward(np.array(-1.0), out=out0)
+    assert out0[()] == pytest.approx(1 / (1 + np.e), rel=1e-15)
+    r32 = relu.forward(np.float32(2.0))
+    assert type(r32) is np.float32 and r32 == 2.0
+    ints = np.array([[0, 2], [-1, 3]])
+    expected = 1 / (1 + np.exp(-ints.astype(np.float64)))
+    r = sig.forward(ints)
+    assert r.dtype == np.float64 and np.allclose(r, expected, rtol=1e-15, atol=0)
+    out = np.zeros((2, 2))
+    assert sig.forward(ints, out=out) is out and np.allclose(out, expected, rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(relu.forward(np.array([[True, False]])), [[1.0, 0.0]])
+    assert relu.forward(np.array([[True, False]])).dtype == np.float64
+    np.testing.assert_array_equal(relu.forward([[1.0, -2.0]]), [[1.0, 0.0]])
+    np.testing.assert_array_equal(relu.forward([[1, -2]]), [[1.0, 0.0]])
+    d = sig.backward(2.0, 0.25)
+    assert type(d) is np.float64 and d == 0.375
+    tagged = np.array([[0.0, -1.0]]).view(Tagged)
+    assert type(sig.forward(tagged)) is Tagged and type(relu.backward(tagged, tagged)) is Tagged
+    with pytest.raises(TypeError, match="activation input has dtype <U1"):
+        sig.forward(np.array(["a"]))
+    with pytest.raises(TypeError, match="activation input has dtype complex128"):
+        relu.forward([[1j]])
+
+
+# ---- what the gradient check says, and its defaults --------------------------------------------
+
+W1 = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+
+def quadratic(params):
+    """sum W1^2 + 3 sum b1 + sum theta^2: gradients 2 W1, 3, 2 theta."""
+    return float(np.sum(params["W1"] ** 2) + 3 * np.sum(params["b1"]) + np.sum(params.get("theta", 0.0) ** 2))
+
+
+def rel(g, a):
+    return np.linalg.norm(g - a) / (np.linalg.norm(g) + np.linalg.norm(a))
+
+
+def test_a_failed_check_names_the_layer_the_quantity_and_the_entry():
+    params = {"W1": W1, "b1": np.array([[0.5], [-0.5]])}
+    wrong = 2 * W1
+    wrong[1, 0] = 7.0  # the true gradient there is 6
+    check = gradcheck.check_gradients(quadratic, params, {"dW1": wrong, "db1": np.full((2, 1), 3.0)})
+    assert not check.ok and check.worst == "dW1" and check.threshold == 2e-7
+    d, overall = rel(wrong, 2 * W1), rel(np.concatenate([wrong.ravel(), [3.0, 3.0]]), np.concatenate([(2 * W1).ravel(), [3.0, 3.0]]))
+    assert check.differences["dW1"] == pytest.approx(d, rel=1e-6) and check.difference == pytest.approx(overall, rel=1e-6)
+    np.testing.assert_array_equal(check.gradients["dW1"], wrong)
+    np.testing.assert_allclose(check.approximations["dW1"], 2 * W1, rtol=1e-7)
+    assert str(check) == (f"dW1, the gradient of layer 1's weights W1, is wrong: relative difference {d:.3g} "
+                          f"(over all parameters {overall:.3g} > 2e-07); largest gap at dW1[1, 0]: given 7, finite differences 6")  # fmt: skip
+
+    bias = gradcheck.check_gradients(quadratic, params, {"dW1": 2 * W1, "db1": np.array([[3.0], [2.0]])})
+    assert str(bias).startswith("db1, the gradient of layer 1's bias b1, is wrong") and "largest gap at db1[1, 0]: given 2, finite differences 3" in str(bias)
+    named = {"W1": W1, "b1": np.zeros((2, 1)), "theta": np.array([1.0, 2.0, 3.0])}
+    unnumbered = gradcheck.check_gradients(quadratic, named, {"dW1": 2 * W1, "db1": np.full((2, 1), 3.0), "dtheta": [2.0, 4.0, 9.0]})
+    assert str(unnumbered).startswith("dtheta, the gradient of parameter theta, is wrong") and "largest gap at dtheta[2]: given 9, finite differences 6" in str(unnumbered)
+    plain = gradcheck.check_gradients(lambda p: float(np.sum(p["w"] ** 2)), {"w": np.array([1.0])}, {"dw": [5.0]})
+    assert str(plain).startswith("dw, the gradient of weights w, is wrong")
+    odd = gradcheck.check_gradients(lambda p: float(np.sum(p["1x"] ** 2)), {"1x": np.array([1.0])}, {"d1x": [5.0]})
+    assert str(odd).startswith("d1x, is wrong")
+    fine = gradcheck.check_gradients(quadratic, params, {"dW1": 2 * W1, "db1": np.full((2, 1), 3.0)})
+    assert fine.ok and str(fine) == (f"the gradients agree with finite differences: relative difference {fine.difference:.3g} "
+                                     f"<= 2e-07 over all parameters (largest for one gradient: {fine.worst}, {fine.differences[fine.worst]:.3g})")  # fmt: skip
+
+
+def test_the_default_epsilon_is_one_in_ten_million():
+    cubic = {"W1": np.array([[1.0, -2.0, 0.5]])}
+    J = lambda p: float(np.sum(p["W1"] ** 3))  # noqa: E731  central difference: 3 W^2 + eps^2
+    approx = gradcheck.finite_differences(J, cubic)["dW1"]
+    np.testing.assert_allclose(approx, 3 * cubic["W1"] ** 2, rtol=0, atol=1e-7)
+    check = gradcheck.check_gradients(J, cubic, {"dW1": 3 * cubic["W1"] ** 2})
+    assert check.ok and check.difference < 1e-8
+
+
+def test_given_gradients_are_float64_arrays_of_the_parameters_shapes():
+    seen = []
+
+    def backward(p):
+        seen.append({k: v.dtype for k, v in p.items()})
+        return {"dW1": [[2, 4], [6, 8]], "db1": np.array([3, 3], dtype=np.int64)}  # ints, db1 flat
+
+    params = {"W1": W1.astype(np.float32), "b1": np.zeros((2, 1), dtype=np.float32)}
+    check = gradcheck.check_gradients(quadratic, params, backward)
+    assert seen == [{"W1": np.float64, "b1": np.float64}]
+    assert check.gradients["dW1"].dtype == np.float64 and check.gradients["db1"].dtype == np.float64
+    assert check.gradients["db1"].shape == (2, 1) and check.ok
+    with pytest.raises(ValueError, match=r"gradients\['dW1'\] has shape \(1, 4\); expected \(2, 2\)"):
+        gradcheck.check_gradients(quadratic, params, {"dW1": np.zeros((1, 4)), "db1": np.zeros((2, 1))})
+
+
+def test_binary_cross_entropy_dAL_unclipped_is_the_formula_on_AL_as_given():
+    AL, Y = np.array([[1.5, 0.5, 0.25]]), np.array([[1.0, 0.0, 1.0]])
+    d = losses.get_loss("binary_crossentropy").dAL(AL, Y, clip=False)
+    np.testing.assert_allclose(d, [[-1 / 1.5, 2.0, -4.0]], rtol=1e-15)
