@@ -393,6 +393,19 @@ def test_poisson_deviance_cost_and_dAL():
     assert cost == pytest.approx((2 * np.log(2 / tiny) - 2 + 0.0 + 0.0) / 2, rel=1e-14)
     assert d[0, 0] == pytest.approx(1 - 2 / tiny, rel=1e-14)
     assert loss.name == "poisson" and loss.fused == "exp" and DEFAULT_LOSS["exp"] == "poisson"
+    # float32: the floor is float32's smallest normal number (float64's would round to 0 there)
+    tiny32 = float(np.finfo(np.float32).tiny)
+    A32, Y32 = np.array([[0.0, 2.0]], dtype=np.float32), np.array([[2.0, 1.0]], dtype=np.float32)
+    with np.errstate(all="raise"):
+        c32 = loss.cost(A32, Y32)
+        d32 = loss.dAL(A32[:, :1], Y32[:, :1])
+    assert c32 == pytest.approx((2 * np.log(2 / tiny32) - 2 + (np.log(1 / 2) - 1 + 2)) / 2, rel=1e-6)
+    assert np.isfinite(d32[0, 0]) and d32[0, 0] == pytest.approx(1 - 2 / tiny32, rel=1e-6)
+    # a diverged output (an infinite rate) costs inf, for the divergence guard, with no NumPy warning
+    assert loss.cost(np.array([[np.inf, 1.0]]), np.array([[0.0, 1.0]])) == np.inf
+    # counts need not be integers: y in (0, 1) has its own y log(y / a)
+    A, Y = np.array([[0.8, 2.0, 1.5]]), np.array([[0.5, 0.25, 1.0]])
+    assert loss.cost(A, Y) == pytest.approx(reference_poisson(A, Y), rel=1e-14)
 
 
 # ---- SGD, Adam's corrected rate ---------------------------------------------------------------
@@ -426,7 +439,7 @@ def test_sgd_defaults_and_bounds():
     for bad in (-0.1, 1.01, True, "0.9"):
         with pytest.raises(ValueError, match=r"momentum is .*expected a number in \[0, 1\]"):
             optimizers.SGD(momentum=bad)
-    with pytest.raises((TypeError, ValueError), match="nesterov"):
+    with pytest.raises(TypeError, match="^nesterov is 1; expected True or False"):
         optimizers.SGD(nesterov=1)
 
 
@@ -442,7 +455,7 @@ def test_adam_with_corrected_rate_moves_the_correction_into_the_rate():
         opt.step({"W1": W}, {"dW1": g})
     np.testing.assert_allclose(W, ref, rtol=1e-14)
     assert opt.config()["corrected_rate"] is True
-    with pytest.raises((TypeError, ValueError), match="corrected_rate"):
+    with pytest.raises(TypeError, match="^corrected_rate is 'yes'; expected True or False"):
         optimizers.Adam(corrected_rate="yes")
 
 
@@ -456,8 +469,10 @@ def test_invscaling_counts_examples():
     assert optimizers.InverseScaling(0.5, power_t=0)(1000) == 0.5
     assert optimizers.InverseScaling(2.0, power_t=1.5)(3) == pytest.approx(2.0 / 8, rel=1e-15)
     assert optimizers.get_schedule({"name": "invscaling", "lr0": 1.0, "power_t": 0.25}).power_t == 0.25
-    with pytest.raises(ValueError, match="power_t"):
-        optimizers.InverseScaling(0.5, power_t=-1)
+    for make, name in ((lambda: optimizers.InverseScaling(0.5, power_t=-1), "power_t"),
+                       (lambda: optimizers.InverseScaling(0), "learning_rate"), (lambda: optimizers.Adaptive(-1.0), "learning_rate")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^{name} is "):
+            make()
     opt = optimizers.GradientDescent(s)
     opt.epoch, opt.examples = 5, 15
     assert opt.learning_rate == pytest.approx(0.5 / 4, rel=1e-15)  # examples, not epochs
@@ -604,9 +619,11 @@ def test_score_and_guard(small_binary):
 # ---- L-BFGS: cost_and_gradient, run_lbfgs -----------------------------------------------------
 
 
-def reference_cost_and_gradient(theta, X, Y, dims, lambd):
-    """tanh hidden layer, sigmoid output, cross-entropy + L2, and its gradient, by hand."""
+def reference_cost_and_gradient(theta, X, Y, dims, lambd, w=None):
+    """tanh hidden layer, sigmoid output, cross-entropy (weighted by w / mean(w)) + L2, and its
+    gradient, by hand."""
     (n0, n1, n2), m = dims, X.shape[1]
+    w = np.ones((1, m)) if w is None else w / w.mean()
     W1 = theta[: n1 * n0].reshape(n1, n0)
     b1 = theta[n1 * n0 : n1 * n0 + n1].reshape(n1, 1)
     o = n1 * n0 + n1
@@ -614,8 +631,8 @@ def reference_cost_and_gradient(theta, X, Y, dims, lambd):
     b2 = theta[o + n2 * n1 :].reshape(n2, 1)
     A1 = np.tanh(W1 @ X + b1)
     A2 = 1 / (1 + np.exp(-(W2 @ A1 + b2)))
-    J = -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m + lambd / (2 * m) * (np.sum(W1**2) + np.sum(W2**2))
-    dZ2 = A2 - Y
+    J = -np.sum(w * (Y * np.log(A2) + (1 - Y) * np.log(1 - A2))) / m + lambd / (2 * m) * (np.sum(W1**2) + np.sum(W2**2))
+    dZ2 = (A2 - Y) * w
     dW2 = dZ2 @ A1.T / m + lambd / m * W2
     db2 = dZ2.sum(axis=1, keepdims=True) / m
     dZ1 = (W2.T @ dZ2) * (1 - A1**2)
@@ -635,6 +652,12 @@ def test_cost_and_gradient_on_the_flat_vector(small_binary):
     assert g.dtype == np.float64 and g is not t.flat_gradients
     np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(net.parameters["W1"], theta[:12].reshape(4, 3))
+    w = np.linspace(0.5, 2.0, 9).reshape(1, 9)
+    weighted = Trainer(net, X, Y, optimizer=optimizers.GradientDescent(0.1), rng=np.random.default_rng(0), lambd=0.3, sample_weight=w)
+    Jw, gw = weighted.cost_and_gradient(theta)
+    Jw_ref, gw_ref = reference_cost_and_gradient(theta, X, Y, (3, 4, 1), 0.3, w)
+    assert Jw == pytest.approx(Jw_ref, rel=1e-13) and abs(Jw - J) > 1e-3
+    np.testing.assert_allclose(gw, gw_ref, rtol=1e-12, atol=1e-15)
 
 
 def test_run_lbfgs_records_each_iteration_and_leaves_the_solution(small_binary):
@@ -667,6 +690,46 @@ def test_run_lbfgs_records_each_iteration_and_leaves_the_solution(small_binary):
     few = Trainer(lw.Network([3, 4, 1], hidden="tanh", seed=2), X, Y, optimizer=optimizers.GradientDescent(0.1),
                   rng=np.random.default_rng(0), lambd=0.5).run_lbfgs(100, max_fun=3)  # fmt: skip
     assert few.nfev <= 4 and few.status == 1
+
+
+def test_run_lbfgs_asks_scipy_for_l_bfgs_b_with_its_options_and_reports_running(small_binary, monkeypatch):
+    import scipy.optimize
+
+    X, Y = small_binary
+    calls, statuses = [], []
+    real = scipy.optimize.minimize
+
+    def spy(fun, x0, **kwargs):
+        calls.append((x0.dtype, kwargs["method"], kwargs["options"]))
+        return real(fun, x0, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", spy)
+    net = lw.Network([3, 4, 1], hidden="tanh", seed=2, dtype="float32")
+    t = Trainer(net, X.astype(np.float32), Y.astype(np.float32), optimizer=optimizers.GradientDescent(0.1), rng=np.random.default_rng(0))
+    evaluate = t.cost_and_gradient
+    t.cost_and_gradient = lambda theta: (statuses.append(t.history.status), evaluate(theta))[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an option SciPy does not know is an OptimizeWarning
+        t.run_lbfgs(3)
+        t.run_lbfgs(2, max_fun=50, gtol=1e-4)
+    assert calls == [(np.float64, "L-BFGS-B", {"maxfun": 15000, "maxiter": 3, "gtol": 1e-5}),
+                     (np.float64, "L-BFGS-B", {"maxfun": 50, "maxiter": 2, "gtol": 1e-4})]  # fmt: skip
+    assert set(statuses) == {"running"} and t.history.status == "max_iter"
+    assert evaluate(np.zeros(21))[1].dtype == np.float64  # float64 for SciPy, whatever the network's dtype
+
+
+def test_run_lbfgs_ignores_numpy_error_settings(small_binary):
+    """Under- and overflow in a line search's trial points are the right answers, even under np.errstate(all="raise")."""
+    X, Y = small_binary
+    t = Trainer(lw.Network([3, 4, 1], seed=3), X * 800, Y, optimizer=optimizers.GradientDescent(0.1), rng=np.random.default_rng(0))
+    with np.errstate(all="raise"):
+        t.run_lbfgs(20)
+    assert all(np.isfinite(t.history.costs))
+    huge = Trainer(lw.Network([3, 4, 1], hidden="tanh", output="linear", seed=3), X * 1e160, Y * 1e160,
+                   optimizer=optimizers.GradientDescent(0.1), rng=np.random.default_rng(0))  # fmt: skip
+    with np.errstate(all="raise"):  # (W X - Y)^2 overflows: the cost is inf, not a FloatingPointError
+        result = huge.run_lbfgs(5)
+    assert huge.history.message == str(result.message)
 
 
 # ---- activations on numbers, lists, integer and 0-d arrays (the path training never takes) ----
@@ -777,3 +840,29 @@ def test_binary_cross_entropy_dAL_unclipped_is_the_formula_on_AL_as_given():
     AL, Y = np.array([[1.5, 0.5, 0.25]]), np.array([[1.0, 0.0, 1.0]])
     d = losses.get_loss("binary_crossentropy").dAL(AL, Y, clip=False)
     np.testing.assert_allclose(d, [[-1 / 1.5, 2.0, -4.0]], rtol=1e-15)
+
+
+def test_activation_backward_converts_what_is_not_a_float_array():
+    leaky, sig = get_activation("leaky_relu:0.25"), get_activation("sigmoid")
+    A = np.array([[0.5, -0.25], [1.0, -1.0]])
+    dA_int = np.array([[2, 4], [-1, 8]])
+    expected = dA_int * np.where(A > 0, 1.0, 0.25)
+    np.testing.assert_array_equal(leaky.backward(dA_int, A), expected)  # the slope is not cast to int
+    out = np.zeros((2, 2))
+    assert leaky.backward(dA_int, A, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(leaky.backward(dA_int.tolist(), A), expected)  # dA a list
+    np.testing.assert_array_equal(leaky.backward(np.ones((2, 2)), A.tolist()), np.where(A > 0, 1.0, 0.25))  # A a list
+    A_int = np.array([[1, 0], [0, 1]])
+    np.testing.assert_array_equal(sig.backward(np.ones((2, 2)), A_int), [[0.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(leaky.backward(np.ones((2, 2)), A_int), [[1.0, 0.25], [0.25, 1.0]])
+    assert leaky.backward(np.ones((2, 2)), A_int).dtype == np.float64
+
+
+def test_blocks_take_nested_lists():
+    W, b = np.array([[1.0, -1.0]]), np.array([[0.5]])
+    Z, cache = blocks.linear_forward([[1.0, 2.0], [3.0, 5.0]], W, b)
+    np.testing.assert_array_equal(Z, [[-1.5, -2.5]])
+    assert not blocks.is_sparse([[1.0]]) and not blocks.is_sparse(np.eye(2))
+    AL, _ = blocks.model_forward([[1.0, 2.0], [3.0, 5.0]], {"W1": W, "b1": b}, ["linear"])
+    np.testing.assert_array_equal(AL, [[-1.5, -2.5]])
