@@ -857,6 +857,9 @@ def test_activation_backward_converts_what_is_not_a_float_array():
     np.testing.assert_array_equal(sig.backward(np.ones((2, 2)), A_int), [[0.0, 0.0], [0.0, 0.0]])
     np.testing.assert_array_equal(leaky.backward(np.ones((2, 2)), A_int), [[1.0, 0.25], [0.25, 1.0]])
     assert leaky.backward(np.ones((2, 2)), A_int).dtype == np.float64
+    dA = np.array([[0.5, 2.0], [3.0, -1.0]])
+    np.testing.assert_array_equal(get_activation("tanh").backward(dA, A_int), dA * (1 - A_int.astype(float) ** 2))
+    np.testing.assert_array_equal(get_activation("relu").backward(dA, A_int), dA * (A_int > 0))
 
 
 def test_blocks_take_nested_lists():
