@@ -869,3 +869,15 @@ def test_blocks_take_nested_lists():
     assert not blocks.is_sparse([[1.0]]) and not blocks.is_sparse(np.eye(2))
     AL, _ = blocks.model_forward([[1.0, 2.0], [3.0, 5.0]], {"W1": W, "b1": b}, ["linear"])
     np.testing.assert_array_equal(AL, [[-1.5, -2.5]])
+
+
+@pytest.mark.parametrize("key", ["t", "epoch", "examples"])
+@pytest.mark.parametrize("value", [-1, 2**53 + 1, 1.5, True])
+def test_optimizer_state_counts_are_checked_and_named(key, value):
+    """A checkpoint's step, epoch and example counts are integers in [0, 2**53], refused by name."""
+    opt = optimizers.Adam()
+    state = {"t": 3, "epoch": 2, "examples": 60, key: value}
+    with pytest.raises(ValueError, match=rf"^{key} is .*; expected an integer in \[0, {2**53}\]$"):
+        opt.load_state_dict(state)
+    opt.load_state_dict({"t": 2**53, "epoch": 0, "examples": 0})
+    assert (opt.t, opt.epoch, opt.examples) == (2**53, 0, 0)
