@@ -74,6 +74,20 @@ def origin_error(origin: str | None, allowed: frozenset[str]) -> str | None:
     return f"requests from the page {origin!r} are refused: only pages served by this server's own addresses may call it"
 
 
+async def read_body(request, limit: int) -> bytes | None:
+    """A Starlette request's body, or None once it is larger than ``limit`` bytes (said by its
+    ``Content-Length`` or found while reading): nothing past the limit is read."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (port 0: a free one), for uvicorn's ``sockets=``.
 

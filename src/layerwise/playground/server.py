@@ -132,15 +132,9 @@ async def _upload(request: Request) -> JSONResponse:
     """The body is the CSV; refused past ``max_upload_bytes`` without reading further."""
     playground: Playground = request.app.state.playground
     limit = playground.max_upload_bytes
-    too_big = f"the file is larger than the limit of {limit} bytes ({limit // 1024} KiB)"
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        return _error(413, too_big)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return _error(413, too_big)
+    body = await _web.read_body(request, limit)
+    if body is None:
+        return _error(413, f"the file is larger than the limit of {limit} bytes ({limit // 1024} KiB)")
     filename = request.query_params.get("filename", "upload.csv")
     try:
         return JSONResponse(await playground.call(playground.uploads.add, bytes(body), filename))

@@ -134,16 +134,10 @@ async def _predict(request: Request) -> JSONResponse:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body, refused (413) past ``limit`` bytes without reading further."""
-    too_big = f"the request body is larger than the limit of {limit} bytes; send fewer instances per request"
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise HTTPException(413, too_big)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(413, too_big)
-    return bytes(body)
+    body = await _web.read_body(request, limit)
+    if body is None:
+        raise HTTPException(413, f"the request body is larger than the limit of {limit} bytes; send fewer instances per request")
+    return body
 
 
 def run(model_path, *, host: str = "127.0.0.1", port: int = 8000, name: str | None = None, workers: int = 1,
