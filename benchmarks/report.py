@@ -122,16 +122,30 @@ def ablation_table(results: dict) -> str:
 
 
 def machine(out: dict) -> str:
-    env = out["environment"]
-    s = out["settings"]
-    return (f"Run of {out['date']}: `{out['command']}` ({s['repeats']} interleaved repeats, runs of about "
-            f"{s['target_seconds']} s). Machine: " + "; ".join(f"{k} {v}" for k, v in env.items()) + ".")  # fmt: skip
+    """The run and the machine in one paragraph: CPU, BLAS and its kernels, each peer's version and BLAS."""
+    env, s = dict(out["environment"]), out["settings"]
+    v = lambda key, fmt="{}": fmt.format(env.pop(key)) if key in env else None  # noqa: E731
+    blas = env.pop("blas", None)
+    parts = [
+        f"{v('cpu')}, {v('cores')} cores",
+        v("python", "Python {}"),
+        f"NumPy {v('numpy')}" + (f" with {', '.join(blas)}" if blas else ""),
+        (v("torch", "PyTorch {}") or "") + (v("torch_blas", " ({})") or "") or None,
+        (v("jax", "JAX {}") or "") + (v("jaxlib", " (jaxlib {})") or "") or None,
+        v("numba", "numba {}"),
+        v("sklearn", "scikit-learn {}"),
+        v("layerwise", "layerwise {}"),
+        v("LAYERWISE_KERNELS", "LAYERWISE_KERNELS {}"),
+        *(f"{k} {x}" for k, x in env.items()),
+    ]
+    return (f"Run of {out['date']}: `{out['command'].strip()}` ({s['repeats']} interleaved repeats, runs of about "
+            f"{s['target_seconds']} s). Machine: " + "; ".join(p for p in parts if p) + ".")  # fmt: skip
 
 
 def tables(out: dict, ablation: dict | None = None) -> dict[str, str]:
     """Every generated table, by its marker name."""
     t = {
-        "machine": machine(out) + "\n\nWorkloads: " + "; ".join(_describe(r["workload"]) for r in out["results"].values()),
+        "machine": machine(out),
         "ratios": ratio_table(out["results"]),
         "times": time_table(out["results"]),
         "memory": memory_table(out["results"]),
@@ -146,7 +160,8 @@ def markdown(out: dict, ablation: dict | None = None) -> str:
     t = tables(out, ablation)
     titles = {"ratios": "Ratios (medians of the same run)", "times": "Time per iteration (median)", "memory": "Peak memory of training",
               "targets": "Targets", "ablation": "What each fast path bought (ablation)"}  # fmt: skip
-    return "\n\n".join([t["machine"]] + [f"### {titles[k]}\n{v}" for k, v in t.items() if k != "machine"]) + "\n"
+    workloads = "Workloads: " + "; ".join(_describe(r["workload"]) for r in out["results"].values())
+    return "\n\n".join([t["machine"], workloads] + [f"### {titles[k]}\n{v}" for k, v in t.items() if k != "machine"]) + "\n"
 
 
 def update(path: Path, generated: dict[str, str]) -> list[str]:
