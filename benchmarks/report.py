@@ -81,7 +81,9 @@ def memory_table(results: dict) -> str:
 def targets_table(checks: list[dict]) -> str:
     rows = ["| workload | threads | ratio | measured | target | |", "|---|---|---|---|---|---|"]
     for c in checks:
-        rows.append(f"| {c['workload']} | {c['threads'] or '-'} | {c['what']} | {c['value']:.3f} | <= {c['bound']} | {'met' if c['met'] else '**missed**'} |")
+        value = "not measured" if c["value"] is None else f"{c['value']:.3f}"
+        verdict = {True: "met", False: "**missed**", None: "-"}[c["met"]]
+        rows.append(f"| {c['workload']} | {c['threads'] or '-'} | {c['what']} | {value} | <= {c['bound']} | {verdict} |")
     return "\n".join(rows)
 
 
