@@ -170,7 +170,7 @@ def run_workload(w, names, args) -> dict:
         res = {"agreement_max_rel": agree, "timing": timing, "ratios": rat, "load_average": load}
         jax = next((i for i in impls if i.name == "jax"), None)
         if jax:
-            res["jax_worker"] = jax.worker.info
+            res["jax_worker"] = jax.worker.info | {"compile_and_warm_up_s": jax.compile_s}
             busy = jax.worker.info["busy_threads"]
             print(f"   jax worker: {' '.join(f'{k}={v}' for k, v in jax.worker.info['env'].items())}; threads computing at once "
                   + (f"{busy['mean']:.2f} on average (most {busy['max']}, {busy['samples']} samples)" if busy else "not measured here"))
