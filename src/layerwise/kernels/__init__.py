@@ -37,7 +37,7 @@ _REGISTRY: list[str] = []
 
 def enabled(name: str) -> bool:
     """Whether ``LAYERWISE_KERNELS`` allows the fast path ``name``."""
-    setting = os.environ.get("LAYERWISE_KERNELS", "auto").strip().lower()
+    setting = os.environ.get("LAYERWISE_KERNELS", "").strip().lower()
     if setting in ("", "auto"):
         return True
     return name in {part.strip() for part in setting.split(",")}
