@@ -63,7 +63,14 @@ class History:
 
 
 class Callback:
-    """Base class; every hook does nothing by default."""
+    """Base class; every hook does nothing by default.
+
+    ``reads_parameters``: whether ``on_epoch_end`` reads the network's parameters (or the
+    optimizer's state). A callback that reads only its arguments sets it False: a fast path
+    (``layerwise.kernels``) then need not hand the parameters back after every epoch.
+    """
+
+    reads_parameters = True
 
     def on_train_begin(self, trainer) -> None: ...
 
@@ -213,6 +220,8 @@ class PrintCost(Callback):
     e.g. scikit-learn's ``"Iteration {n}, loss = {cost:.8f}"``; the default is the course's line.
     """
 
+    reads_parameters = False
+
     def __init__(self, every: int = 100, template: str | None = None):
         self.every = check_positive_int("every", every)
         self.template = template
@@ -228,6 +237,8 @@ class PrintCost(Callback):
 
 class ProgressBar(Callback):
     """A tqdm bar over epochs showing the current cost (needs the ``progress`` extra)."""
+
+    reads_parameters = False
 
     def __init__(self, total: int | None = None, **tqdm_kwargs):
         self.total = total

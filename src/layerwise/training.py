@@ -12,11 +12,12 @@ import math
 import operator
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import _checks
+from . import _checks, kernels
 from .blocks import Workspace, linear_forward, model_backward, model_forward
 from .callbacks import Callback, DivergenceGuard, History
 from .losses import l2_cost
@@ -40,6 +41,11 @@ class Trainer:
     the first step on each batch shape. The ``grads`` that ``on_gradients`` hooks receive are
     that workspace's arrays, views of ``flat_gradients``, overwritten by the next step (copy
     what you keep); the network's parameters are views of ``flat_parameters``.
+
+    Full-batch training may run on a fast path (``layerwise.kernels``) instead of the blocks,
+    chosen when training starts; callbacks then see the same epochs, costs and parameters
+    (synchronised before every ``on_epoch_end`` of a callback that ``reads_parameters``, and
+    before every validation), to rounding.
     """
 
     def __init__(
@@ -85,6 +91,8 @@ class Trainer:
         self._parameter_views: dict[str, np.ndarray] = {}
         self.flat_parameters = np.empty(0)  # every parameter, once _gather_parameters has run
         self.flat_gradients = np.empty(0)  # every gradient of the current step
+        self.kernel = None  # the fast path running the steps, if any (see layerwise.kernels)
+        self._chunk = 1  # steps per kernel call, grown so that one call takes about KERNEL_CALL_S
 
     @property
     def has_validation(self) -> bool:
@@ -234,13 +242,18 @@ class Trainer:
                     cb.on_train_begin(self)
                 try:
                     target = self.epoch + epochs
+                    self._start_kernel(epochs)
                     while self.epoch < target and not self.stop_training:
-                        self._run_epoch()
+                        if self.kernel is not None and self._position is None:
+                            self._run_kernel(target)
+                        else:
+                            self._run_epoch()
                 except BaseException as exc:  # a second Ctrl-C too: it may land mid-step, so no checkpoint is taken
                     self.history.status = "diverged" if isinstance(exc, FloatingPointError) else "failed"
                     self.history.message = str(exc) or type(exc).__name__
                     raise
                 finally:
+                    self._stop_kernel()
                     for cb in self.callbacks:
                         cb.on_train_end(self)
         finally:
@@ -249,6 +262,55 @@ class Trainer:
         if self.history.status == "running":
             self.history.status = "completed"
         return self.history
+
+    # ---- fast paths: a kernel runs several full-batch steps per call ----------------------
+
+    #: Seconds one kernel call aims at: short enough for Ctrl-C and progress bars to answer.
+    KERNEL_CALL_S = 0.05
+
+    def _kernel_sync_every_step(self) -> bool:
+        """Whether the parameters are read after every epoch (validation, or a callback that reads them)."""
+        return self.validation_data is not None or any(cb.reads_parameters for cb in self._user_callbacks())
+
+    def _user_callbacks(self) -> list[Callback]:
+        return [cb for cb in self.callbacks if not isinstance(cb, DivergenceGuard)]
+
+    def _start_kernel(self, epochs: int) -> None:
+        """Choose a fast path for this run (``kernels.select``), unless a callback watches single steps."""
+        base = Callback
+        if any(type(cb).on_gradients is not base.on_gradients or type(cb).on_batch_end is not base.on_batch_end
+               for cb in self._user_callbacks()):  # fmt: skip
+            return
+        self._sync = self._kernel_sync_every_step()
+        kernel = kernels.select(self, epochs, self._sync)
+        if kernel is not None:
+            self.kernel, self._chunk = kernel(self), 1
+
+    def _stop_kernel(self) -> None:
+        """Hand the parameters back to the network; the blocks take the next steps."""
+        if self.kernel is not None:
+            kernel, self.kernel = self.kernel, None
+            kernel.sync()
+
+    def _run_kernel(self, target: int) -> None:
+        """Up to ``_chunk`` epochs (one where the parameters are read after each) on the kernel."""
+        n = 1 if self._sync else min(self._chunk, target - self.epoch)
+        opt = self.optimizer
+        times = [opt.examples + i * self.m for i in range(n)] if opt.schedule.unit == "example" else range(opt.epoch, opt.epoch + n)
+        lrs = np.array([float(opt.schedule(t)) for t in times])
+        start = time.perf_counter()
+        costs = self.kernel.run(lrs)
+        elapsed = time.perf_counter() - start
+        for cost in costs:
+            self.iteration += 1
+            opt.t += 1
+            if self._sync:
+                self.kernel.sync()
+            self._end_epoch(float(cost) * self.m / self.m)  # as _run_epoch averages one batch
+        if len(costs) < n:  # the next step is not finite: the blocks replay it, and the guard says why
+            self._stop_kernel()
+        elif costs.size:
+            self._chunk = max(1, min(1 << 16, int(self.KERNEL_CALL_S * len(costs) / max(elapsed, 1e-9))))
 
     # ---- a second-order alternative: L-BFGS on the flat parameter vector --------------------
 
