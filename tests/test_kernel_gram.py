@@ -258,6 +258,9 @@ def test_the_flop_rule():
     set-up m^2 n_x + 2 n1 n_x m = 536_752_128 + 102_727_680; the final W1, 2 n1 m n_x = 102_727_680.
     Saved: 2_054_553_600 - 34_944_800 - 639_479_808 - 102_727_680 = 1_277_401_312 (62 %)."""
     assert gram.flops(12288, 20, 209, 10, False, 0, 1) == (2_054_553_600, 1_277_401_312)
+    for epochs, pays in ((4, False), (5, True)):  # the README: on the cats, from 5 iterations on
+        blocks, saved = gram.flops(12288, 20, 209, epochs, False, 0, 1)
+        assert (saved >= blocks / 4) is pays
     # momentum, its velocity formed too, and the parameters read after every step: W1 and v_W1 cost
     # 2 * 102_727_680 a step, the two products the blocks save 205_455_360: nothing left
     assert gram.flops(12288, 20, 209, 10, True, 1, 1)[1] < 0
@@ -271,14 +274,17 @@ def test_the_kernel_can_be_turned_off(monkeypatch, spy):
     assert spy["basis"] == [1] and "gram" in kernels._REGISTRY
 
 
-def test_the_course_network_on_the_cat_images(cat_data, monkeypatch, spy):
-    """[12288, 20, 7, 5, 1] on the course's images, as tests/test_course_reproduction.py trains it (10 iterations)."""
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_course_network_on_the_cat_images(cat_data, monkeypatch, spy, dtype):
+    """[12288, 20, 7, 5, 1] on the course's images, as tests/test_course_reproduction.py trains it
+    (which, with the kernels allowed by default, runs on this kernel too), for 30 iterations."""
     train, _ = cat_data
     out = []
     for setting in ("numpy", "auto"):
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
-        net = lw.Network([12288, 20, 7, 5, 1], hidden="relu", output="sigmoid", init="xavier", seed=1)
-        out.append((net, net.fit(train.X, train.Y, learning_rate=0.0075, num_iterations=10)))
+        net = lw.Network([12288, 20, 7, 5, 1], hidden="relu", output="sigmoid", init="xavier", seed=1, dtype=dtype)
+        X, Y = train.X.astype(dtype), train.Y.astype(dtype)
+        out.append((net, net.fit(X, Y, learning_rate=0.0075, num_iterations=30)))
     assert spy["runs"] > 0
     assert out[1][1].costs[0] == pytest.approx(0.771749, abs=5e-7)
-    assert_close(*out, "float64")
+    assert_close(*out, dtype)
