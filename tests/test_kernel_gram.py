@@ -193,7 +193,8 @@ def only_dW1_overflows():
     finite, but the blocks' dZ1 X^T (40 terms of 1e307) is not."""
     X, Y = np.random.default_rng(0).uniform(5, 15, (300, 40)), np.zeros((1, 40))
     net = lw.Network([300, 1, 1], activations=["relu", "sigmoid"], seed=1)
-    net.set_parameters({"W1": np.full((1, 300), 1e-3), "b1": np.zeros((1, 1)), "W2": np.full((1, 1), 1e306), "b2": np.zeros((1, 1))})
+    zero = np.zeros((1, 1))
+    net.set_parameters({"W1": np.full((1, 300), 1e-3), "b1": zero, "W2": np.full((1, 1), 1e306), "b2": zero})
     return net, X, Y
 
 

@@ -174,7 +174,8 @@ class Kernel:
         A = net.activations[0].forward(Z1, out=Z1)
         caches = [((self.I, C, b1), A, None)]
         for l in range(2, len(net.activations) + 1):
-            A, (linear_cache, A_l) = blocks.linear_activation_forward(A, theta[f"W{l}"], theta[f"b{l}"], net.activations[l - 1], ws.A[l])
+            W, b = theta[f"W{l}"], theta[f"b{l}"]
+            A, (linear_cache, A_l) = blocks.linear_activation_forward(A, W, b, net.activations[l - 1], ws.A[l])
             caches.append((linear_cache, A_l, None))
         cost = net.loss.cost(A, t.Y, t.sample_weight) + l2
         blocks.model_backward(A, t.Y, caches, net.activations, net.loss, sample_weight=t.sample_weight, lambd=lambd, workspace=ws)
