@@ -270,3 +270,14 @@ def test_kernel_calls_are_sized_to_take_a_twentieth_of_a_second(monkeypatch, ste
     net = lw.Network([5, 4, 1], seed=1)
     h = net.fit(*data(), epochs=epochs, learning_rate=0.5)
     assert Clock.calls == calls and len(h.costs) == epochs == net.trainer_.iteration
+
+
+def test_candidates_are_the_registered_kernels_that_import_and_are_allowed(monkeypatch):
+    from layerwise.kernels import gram
+
+    monkeypatch.delenv("LAYERWISE_KERNELS", raising=False)
+    assert gram.Kernel in kernels.candidates()
+    monkeypatch.setattr(kernels, "_REGISTRY", ["gram", "no_such_kernel"])  # an extra not installed: left out
+    assert kernels.candidates() == [gram.Kernel]
+    monkeypatch.setenv("LAYERWISE_KERNELS", "no_such_kernel")
+    assert kernels.candidates() == []
