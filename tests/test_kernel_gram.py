@@ -10,6 +10,8 @@ differ by rounding only: the kernel sums ``C G + s P0`` where the blocks sum ``W
 from __future__ import annotations
 
 import re
+import tracemalloc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -25,13 +27,15 @@ TOL = {"float64": 1e-12, "float32": 1e-5}
 
 @pytest.fixture
 def spy(monkeypatch):
-    """Counts the kernel's ``run`` calls and records the size of each kernel's basis."""
-    seen = {"runs": 0, "basis": []}
+    """Counts the kernel's ``run`` calls and the steps they took, and records the size of each kernel's basis."""
+    seen = {"runs": 0, "basis": [], "steps": 0}
     run, init = gram.Kernel.run, gram.Kernel.__init__
 
     def counted_run(self, lrs):
         seen["runs"] += 1
-        return run(self, lrs)
+        costs = run(self, lrs)
+        seen["steps"] += costs.size
+        return costs
 
     def recorded_init(self, trainer):
         init(self, trainer)
@@ -138,6 +142,7 @@ def test_a_continued_run_carries_the_velocity_it_starts_with(monkeypatch, spy):
     fit = {"epochs": 30, "optimizer": lambda: SGD(0.03, momentum=0.9), "lambd": 0.4}
     ref, got = both(monkeypatch, net, fit, continue_with={"epochs": 30, "lambd": 0.4})
     assert spy["basis"] == [1, 2]  # the second run starts with v_W1: W1 = a0 W1_0 + a1 V0 + C X^T
+    assert spy["steps"] == 60  # every step of both runs on the kernel, none handed to the blocks
     assert len(got[1].costs) == 30  # the second fit's history
     assert_close(ref, got, "float64")
 
@@ -210,7 +215,7 @@ def only_dW1_overflows():
 ])  # fmt: skip
 def test_divergence_is_reported_as_on_the_blocks(monkeypatch, spy, case, lr, optimizer, what):
     """The kernel stops before the first step that is not finite, or whose W1 or dW1 might not be
-    (``Kernel._reach``); the blocks replay it and name the cause."""
+    (``Kernel._near_overflow``); the blocks replay it and name the cause."""
     results = []
     for setting in ("numpy", "auto"):
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
@@ -265,6 +270,173 @@ def test_the_flop_rule():
     # momentum, its velocity formed too, and the parameters read after every step: W1 and v_W1 cost
     # 2 * 102_727_680 a step, the two products the blocks save 205_455_360: nothing left
     assert gram.flops(12288, 20, 209, 10, True, 1, 1)[1] < 0
+    # a continued momentum run, v_W1 a second basis matrix: the set-up's W1_0 X and V0 X cost
+    # 2 * 2 * 20 * 12288 * 209 = 205_455_360, v_W1 formed at the end 102_727_680 more:
+    # saved 2_054_553_600 - 34_944_800 - 742_207_488 - 205_455_360 = 1_071_945_952
+    assert gram.flops(12288, 20, 209, 10, False, 1, 2) == (2_054_553_600, 1_071_945_952)
+
+
+def test_the_plan_at_its_boundaries(monkeypatch):
+    """With the measured rate fixed at 2 GFlop/s, the plan's answer is the flops saved over it,
+    where ``n_x >= 2m`` and the saving is at least a quarter of the blocks' first-layer products."""
+    rate = 2e9
+    monkeypatch.setattr(gram, "_rate", lambda W1, X: rate)
+    assert Plan(n_x=79, m=40)() is None and Plan(n_x=80, m=40)() == gram.flops(80, 6, 40, 100, False, 0, 1)[1] / rate
+    # n_x = 480, m = 40, 4 steps: blocks 4 * 6 * 480 * 40 * 4 = 1_843_200; kernel 4 * 6 * 40^2 * 4 = 153_600,
+    # set-up 40^2 * 480 + 2 * 6 * 480 * 40 = 998_400, the final W1 2 * 6 * 40 * 480 = 230_400:
+    # saved 460_800, a quarter exactly: it runs. At n_x = 400 the saving is 23 %: it does not.
+    assert gram.flops(480, 6, 40, 4, False, 0, 1) == (1_843_200, 460_800)
+    assert Plan(n_x=480, m=40)(epochs=4) == 460_800 / rate
+    assert Plan(n_x=400, m=40)(epochs=4) is None
+    # a continued momentum run: two basis matrices (W1_0 and v_W1), one slot formed at the end
+    v = {"v": {"W1": np.zeros((6, 300))}}
+    assert Plan(optimizer="momentum", state=v)() == gram.flops(300, 6, 40, 100, False, 1, 2)[1] / rate == 23_904_000 / rate
+    # what the blocks would take otherwise: X of another dtype (cast there), sparse X, a state of lists
+    assert Plan()() is not None
+    mixed = Plan()
+    mixed.X = mixed.X.astype(np.float32)
+    sparse = Plan()
+    sparse.X = scipy_sparse().csr_matrix(sparse.X)
+    assert mixed() is None and sparse() is None
+    assert Plan(optimizer="momentum", state={"v": {"W1": np.zeros((6, 300)).tolist()}})() is None
+
+
+def test_a_state_that_is_not_an_array_fails_as_on_the_blocks(monkeypatch):
+    """A velocity given as a list (not what ``load_state_dict`` makes): the blocks' error, not the kernel's."""
+    errors = []
+    for setting in ("numpy", "auto"):
+        monkeypatch.setenv("LAYERWISE_KERNELS", setting)
+        opt = Momentum(0.05)
+        opt.state = {"v": {"W1": np.zeros((6, 300)).tolist()}}
+        with pytest.raises(TypeError) as err:
+            lw.Network([300, 6, 1], seed=0).fit(*data(), epochs=20, optimizer=opt)
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+
+
+def scipy_sparse():
+    return pytest.importorskip("scipy.sparse", reason="scipy (the sparse extra) is not installed")
+
+
+def test_the_rate_is_measured_once_per_shape_and_dtype(monkeypatch):
+    """``_rate``: the flops of ``W1 X`` (``2 n1 n_x m``) over the seconds one product took, timed on the
+    first call for a (dtype, n1, n_x, m) and taken from the cache after."""
+    ticks = []
+
+    def clock():  # each reading a quarter of a second after the last
+        ticks.append(None)
+        return 1000.0 + 0.25 * len(ticks)
+
+    monkeypatch.setattr(gram, "time", SimpleNamespace(perf_counter=clock))
+    monkeypatch.setattr(gram, "_RATES", {})
+    X = np.ones((300, 40))
+    assert gram._rate(np.ones((6, 300)), X) == 2 * 6 * 300 * 40 / 0.25 and len(ticks) == 2
+    assert gram._rate(np.ones((6, 300)), X) == 2 * 6 * 300 * 40 / 0.25 and len(ticks) == 2  # cached
+    assert gram._rate(np.ones((7, 300)), X) == 2 * 7 * 300 * 40 / 0.25 and len(ticks) == 4  # another n1
+    assert gram._rate(np.ones((6, 300)), X[:, :20]) == 2 * 6 * 300 * 20 / 0.25 and len(ticks) == 6  # another m
+    assert gram._rate(np.ones((6, 300), np.float32), X.astype(np.float32)) == 2 * 6 * 300 * 40 / 0.25
+    assert len(ticks) == 8 and len(gram._RATES) == 4
+    monkeypatch.setattr(gram, "time", SimpleNamespace(perf_counter=lambda: 5.0))  # a clock too coarse to see it
+    assert gram._rate(np.ones((6, 300)), np.ones((300, 30))) == 2 * 6 * 300 * 30 / 1e-9
+
+
+def kernel_on(net, X, Y, optimizer, lambd=0.0):
+    """A ``gram.Kernel`` on the trainer of one epoch of ``net`` on the blocks (the optimizer holds its state)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAYERWISE_KERNELS", "numpy")
+        net.fit(X, Y, epochs=1, optimizer=optimizer, lambd=lambd)
+    return gram.Kernel(net.trainer_)
+
+
+def traced(work) -> tuple[int, int]:
+    """(bytes still held, peak bytes) that ``work()`` allocated, as tracemalloc sees NumPy's arrays."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("opt", ["gd", "nesterov"])
+def test_steps_and_syncs_allocate_nothing_of_the_batchs_size(opt):
+    """The kernel's own work is done in its own arrays: a step's forward and backward (layer outputs
+    in the workspace, ``Z1``'s terms in a scratch array), the overflow bound, and ``sync`` (``W1 =
+    a . B + C X^T`` in one scratch array, made at the first sync) never hold a new array of the
+    batch's size; a run of 20 steps keeps nothing. The update is the optimizer's own formula (its
+    temporaries, of the parameters' size, are its own); NumPy's iterator buffers are at most 64 kB."""
+    X, Y = data(n_x=1000, m=1000)
+    net = lw.Network([1000, 24, 24, 1], activations=["relu", "tanh", "sigmoid"], seed=0)
+    kernel = kernel_on(net, X, Y, OPTIMIZERS[opt](0.01))
+    assert kernel.run(np.full(1, 0.01)).size == 1
+    kernel.sync()
+    smallest = 24 * 1000 * 8  # the kernel's arrays of the batch's size, (n1, m) and (n2, m): 192 kB
+    steps = traced(lambda: [kernel._cost_and_gradients() for _ in range(20)])
+    bound = traced(lambda: [kernel._near_overflow(kernel.da, kernel.ws.grads["dW1"], 1000) for _ in range(20)])
+    run = traced(lambda: kernel.run(np.full(20, 0.01)))
+    syncs = []
+    for _ in range(3):
+        assert kernel.run(np.full(1, 0.01)).size == 1
+        syncs.append(traced(kernel.sync)[1])
+    assert max(steps[1], bound[1], *syncs) < smallest / 2 and run[0] < 1_000, (steps, bound, run, syncs)
+
+
+def test_a_float32_kernel_holds_float32_and_one_state_row_per_vector():
+    """Every array the kernel keeps is in the network's dtype (float32 stays float32, as on the
+    blocks); its state, copied before every step, is one row for the parameters and one per slot."""
+    X, Y = data(dtype="float32")
+    net = lw.Network([300, 6, 1], seed=0, dtype="float32")
+    kernel = kernel_on(net, X, Y, Momentum(0.05), lambd=0.2)
+    assert kernel.run(np.full(5, 0.05)).size == 5
+    kernel.sync()
+    arrays = {k: v for k, v in vars(kernel).items() if isinstance(v, np.ndarray)}
+    assert {"state", "da", "_Z_scratch", "_W_scratch", "B", "P", "G", "M"} <= arrays.keys()
+    assert {k: v.dtype for k, v in arrays.items()} == dict.fromkeys(arrays, np.dtype(np.float32))
+    assert kernel.state.shape == (2, kernel.ws.flat_grads.size + 2) == kernel._saved.shape  # basis W1_0, v_W1
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_kernel_steps_up_to_a_quarter_of_the_largest_float(dtype):
+    """``Kernel._near_overflow``: the kernel takes the steps while its bound of max |W1| is at most a
+    quarter of the largest float, and leaves the next step to the blocks past it. Here W1[0, 0] is
+    the bound (the first feature is 0 in every example: the entry multiplies nothing)."""
+    X, Y = data(dtype=dtype)
+    X[0] = 0
+    quarter = np.finfo(dtype).max / 4
+    for entry, steps in ((quarter, 5), (np.nextafter(quarter, np.inf), 0)):
+        net = lw.Network([300, 6, 1], seed=0, dtype=dtype)
+        W1 = net.parameters["W1"].copy()
+        W1[0, 0] = entry
+        net.set_parameters({**net.parameters, "W1": W1})
+        with np.errstate(over="ignore"):  # as the trainer runs it: <W1_0, W1_0> overflows (unused without L2)
+            kernel = kernel_on(net, X, Y, lw.optimizers.GradientDescent(0.05))
+            assert kernel.run(np.full(5, 0.05, dtype)).size == steps
+
+
+def test_sync_writes_in_place_and_only_after_a_step(monkeypatch):
+    """``sync`` writes into the network's and the optimizer's arrays (views of the trainer's flat
+    vectors, arrays a caller holds); it forms ``W1`` and ``v_W1`` once after a step, as the plan counts,
+    and not at all when no step was taken since the last sync."""
+    formed, materialise = [], gram.Kernel._materialise
+
+    def counted(self, views, out):
+        formed.append(out.shape)
+        materialise(self, views, out)
+
+    monkeypatch.setattr(gram.Kernel, "_materialise", counted)
+    X, Y = data()
+    net = lw.Network([300, 6, 4, 1], seed=0)
+    opt = Momentum(0.05)
+    kernel = kernel_on(net, X, Y, opt)
+    params, state = dict(net.parameters), dict(opt.state["v"])
+    kernel.sync()
+    assert formed == []
+    assert kernel.run(np.full(3, 0.05)).size == 3
+    kernel.sync()
+    kernel.sync()
+    assert formed == [(6, 300), (6, 300)]
+    assert all(net.parameters[k] is params[k] for k in params) and all(opt.state["v"][k] is state[k] for k in state)
+    assert np.shares_memory(net.parameters["W1"], net.trainer_.flat_parameters)
 
 
 def test_the_kernel_can_be_turned_off(monkeypatch, spy):

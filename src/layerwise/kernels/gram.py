@@ -96,7 +96,7 @@ class Kernel:
         for slot in slots:  # a state of other shapes or dtypes: the blocks say what is wrong, or cast as they do
             state = opt.state.get(slot, {})
             held = [(state[key], p) for key, p in net.parameters.items() if key in state]
-            if any(np.shape(v) != p.shape or getattr(v, "dtype", None) != p.dtype for v, p in held):
+            if any(not isinstance(v, np.ndarray) or v.shape != p.shape or v.dtype != p.dtype for v, p in held):
                 return None
         n_x, m = X.shape
         if n_x < 2 * m:
@@ -155,7 +155,7 @@ class Kernel:
         self._X_max = float(np.abs(X).max())
         self._big = float(np.finfo(dtype).max) / 4
         self._W_scratch = None  # (n1, n_x), made at the first sync
-        self.steps = self._synced = 0
+        self._synced = True  # the network's arrays hold the parameters: no step taken since the last sync
 
     def _cost_and_gradients(self) -> float:
         """forward -> cost -> backward at the current (a, C, b1, W2, ...); the gradients land in
@@ -166,7 +166,7 @@ class Kernel:
         Z1 = np.dot(C, self.G, out=ws.A[1])
         l2 = 0.0
         if lambd:
-            w1_sq = float(a @ self.M @ a) + 2 * float(a @ np.tensordot(self.P, C, axes=2)) + float(np.vdot(Z1, C))
+            w1_sq = float(a @ self.M @ a) + 2 * float(a @ np.tensordot(self.P, C)) + float(np.vdot(Z1, C))  # P_j : C
             l2 = l2_cost(self._upper, lambd, m) + lambd / (2 * m) * w1_sq  # the course's L2 term, ||W1||^2 from (a, C)
         for j in range(a.size):
             Z1 += np.multiply(self.P[j], a[j], out=self._Z_scratch)
@@ -182,22 +182,24 @@ class Kernel:
         np.multiply(a, lambd / m, out=self.da)
         return cost
 
-    def _reach(self, a: np.ndarray, C: np.ndarray) -> float:
-        """An upper bound of max |a . B + C X^T| (``W1``, ``dW1``), without forming it."""
-        return float(np.abs(a) @ self._B_max) + float(np.abs(C, out=self._Z_scratch).sum()) * self._X_max
+    def _near_overflow(self, a: np.ndarray, C: np.ndarray, scale: float) -> bool:
+        """Whether ``scale`` times an upper bound of max |a . B + C X^T| (``W1``, ``dW1``), found
+        without forming it, exceeds a quarter of the largest float."""
+        reach = float(np.abs(a) @ self._B_max) + float(np.abs(C, out=self._Z_scratch).sum()) * self._X_max
+        return scale * reach > self._big
 
     def run(self, lrs: np.ndarray) -> np.ndarray:
         """Steps at the rates ``lrs``, up to the first whose cost, gradients or update is not finite.
 
-        ``W1`` and ``dW1`` are not formed: where their bound (``_reach``) comes near the largest
-        float, the step is left to the blocks, which form them and judge."""
+        ``W1`` and ``dW1`` are not formed: where their bound (``_near_overflow``) comes near the
+        largest float, the step is left to the blocks, which form them and judge."""
         costs = []
         theta, m = self.views[0], self.trainer.m
         for lr in lrs:
             cost = self._cost_and_gradients()
             if not (math.isfinite(cost) and np.isfinite(self.ws.flat_grads).all() and np.isfinite(self.da).all()):
                 break
-            if m * self._reach(self.da, self.ws.grads["dW1"]) > self._big:  # the blocks' dZ1 X^T, before its / m
+            if self._near_overflow(self.da, self.ws.grads["dW1"], m):  # the blocks' dZ1 X^T, before its / m
                 break
             np.copyto(self._saved, self.state)
             lr = float(lr)  # as the optimizer's schedule gives it: a Python float keeps float32 in float32
@@ -206,11 +208,11 @@ class Kernel:
                     self.opt._update(key, p, self._grads["d" + key], lr)
             else:
                 blocks.update_parameters(self._params, self._grads, lr)
-            if not np.isfinite(self.state).all() or self._reach(theta["a"], theta["W1"]) > self._big:
+            if not np.isfinite(self.state).all() or self._near_overflow(theta["a"], theta["W1"], 1):
                 np.copyto(self.state, self._saved)
                 break
             costs.append(cost)
-            self.steps += 1
+            self._synced = False
         return np.array(costs)
 
     def _materialise(self, views: dict, out: np.ndarray) -> None:
@@ -222,8 +224,9 @@ class Kernel:
             out += np.multiply(self.B[j], coefficient, out=self._W_scratch)
 
     def sync(self) -> None:
-        """Writes the parameters into the network's arrays and the state into the optimizer's, as the blocks hold them."""
-        if self._synced == self.steps:
+        """Writes the parameters into the network's arrays and the state into the optimizer's, as the blocks hold them,
+        in place where they have the parameters' shapes; nothing where no step was taken since the last sync."""
+        if self._synced:
             return
         t = self.trainer
         params, opt = t.network.parameters, t.optimizer
@@ -236,4 +239,4 @@ class Kernel:
                     self._materialise(views, target[key])
                 else:
                     np.copyto(target[key], views[key])
-        self._synced = self.steps
+        self._synced = True
