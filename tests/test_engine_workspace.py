@@ -351,10 +351,11 @@ def test_training_memory_is_what_backpropagation_needs_and_a_little(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_trainer_on_random_relu_networks_is_the_plain_numpy_loop(dtype, seed):
+def test_trainer_on_random_relu_networks_is_the_plain_numpy_loop(dtype, seed, monkeypatch):
     """Random ReLU / leaky ReLU networks (some W larger than an update chunk), mini-batches,
     dropout and L2: the trainer's gated workspace gives the floats of the allocating blocks with
-    NumPy's plain ``W -= lr * dW``."""
+    NumPy's plain ``W -= lr * dW`` (NumPy's product layouts: test_layouts.py checks the others)."""
+    monkeypatch.setenv("LAYERWISE_KERNELS", "numpy")
     rng = np.random.default_rng(seed)
     dims = [int(rng.integers(5, 40)), 300, int(rng.integers(220, 260)), int(rng.integers(1, 4))]
     hidden = ["relu", "leaky_relu:0.2"][seed % 2]
