@@ -303,6 +303,10 @@ def test_update_parameters_is_the_plain_expression_bit_for_bit(dtype, lr):
     for k in params:
         assert params[k].dtype == dtype
         np.testing.assert_array_equal(params[k], expected[k], err_msg=k)
+    dW, W = grads["dW1"].copy(), params["W1"]  # the L2 term of model_backward: dW += lambd/m W
+    expected = dW + (0.3 / 7) * W
+    blocks._add_scaled(np.add, dW, 0.3 / 7, W)
+    np.testing.assert_array_equal(dW, expected)
 
 
 def test_update_parameters_allocates_no_array_the_size_of_W():
