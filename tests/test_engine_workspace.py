@@ -337,10 +337,11 @@ def fit_peak(net, X, Y, epochs: int = 2, **fit) -> int:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_training_memory_is_what_backpropagation_needs_and_a_little(dtype):
     """Peak memory of a fit on a wide ReLU network, beyond X and Y: the activations A[1..L], the
-    gradients and the divergence guard's copy of the parameters (each as large as the parameters),
-    ReLU's g' as one byte an element of the widest hidden layer, and 5% of the activations at
-    most (the cost's (1, m) temporaries, a chunk of the update); no (n[l], m) scratch array of
-    floats, no temporary the size of W."""
+    parameters' flat vector and the gradients (each as large as the parameters), ReLU's g' as
+    one byte an element of the widest hidden layer, one chunk of the update and 5% of the
+    activations (the cost's (1, m) temporaries); no (n[l], m) scratch array of floats, no
+    temporary the size of W, and no copy of the parameters by the divergence guard when plain
+    gradient descent's steps cannot overflow."""
     dims, m = [60, 400, 400, 1], 2500
     rng = np.random.default_rng(0)
     X = rng.standard_normal((dims[0], m)).astype(dtype)
@@ -350,7 +351,8 @@ def test_training_memory_is_what_backpropagation_needs_and_a_little(dtype):
     P = sum(p.nbytes for p in net.parameters.values())
     acts = sum(dims[1:]) * m * itemsize
     peak = fit_peak(net, X, Y, learning_rate=0.01)
-    assert peak <= 3 * P + acts + max(dims[1:-1]) * m + 0.05 * acts, (peak, P, acts)
+    chunk = blocks._CHUNK * itemsize  # the update's temporary
+    assert peak <= 2 * P + acts + max(dims[1:-1]) * m + chunk + 0.05 * acts, (peak, P, acts)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
