@@ -165,7 +165,10 @@ class LeakyReLU(Activation):
         return self.backward_gated(dA, np.greater(A, 0.0), out)  # A has the sign of Z since slope > 0
 
     def backward_gated(self, dA, positive, out=None):
-        return np.multiply(dA, np.where(positive, 1.0, self.slope).astype(dA.dtype, copy=False), out=out)
+        dZ = dA.copy() if out is None else out
+        if dZ is not dA:
+            np.copyto(dZ, dA)
+        return np.multiply(dZ, self.slope, out=dZ, where=~positive)  # g' = 1 where A > 0, slope elsewhere
 
 
 class Linear(Activation):
