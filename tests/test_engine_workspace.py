@@ -360,7 +360,7 @@ def test_training_memory_is_what_backpropagation_needs_and_a_little(dtype):
 def test_trainer_on_random_relu_networks_is_the_plain_numpy_loop(dtype, seed, monkeypatch):
     """Random ReLU / leaky ReLU networks (some W larger than an update chunk), mini-batches,
     dropout and L2: the trainer's gated workspace gives the floats of the allocating blocks with
-    NumPy's plain ``W -= lr * dW`` (NumPy's product layouts: test_layouts.py checks the others)."""
+    NumPy's plain ``W -= lr * dW``."""
     monkeypatch.setenv("LAYERWISE_KERNELS", "numpy")
     rng = np.random.default_rng(seed)
     dims = [int(rng.integers(5, 40)), 300, int(rng.integers(220, 260)), int(rng.integers(1, 4))]

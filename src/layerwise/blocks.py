@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _checks, _layouts
+from . import _checks
 from .activations import Activation, get_activation
 from .losses import Loss, get_loss
 
@@ -88,8 +88,6 @@ def linear_backward(
         if is_sparse(A_prev):  # (A_prev dZ.T).T
             dW = (A_prev @ dZ.T).T
             dW = dW if dW_out is None else np.copyto(dW_out, dW) or dW_out
-        elif dW_out is not None and dW_out.shape == W.shape:  # training's arrays: the layout measured faster
-            dW = _layouts.weight_gradient(dZ, A_prev, dW_out)
         else:
             dW = np.dot(dZ, A_prev.T, out=dW_out)
     except (ValueError, TypeError):
