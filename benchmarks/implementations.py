@@ -24,7 +24,7 @@ from .workloads import Workload
 #: layerwise's fast paths, by the names ``LAYERWISE_KERNELS`` knows (read at the start of every
 #: ``fit``: unset or "auto" = all automatic, "numpy" = the plain NumPy path, "a,b" = only those);
 #: the ablation (``--ablation``) turns each off in turn. A name layerwise does not know has no effect.
-FAST_PATHS = ["gram", "compiled", "layouts"]
+FAST_PATHS = ["gram", "compiled"]
 
 
 class Layerwise:

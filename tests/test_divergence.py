@@ -148,3 +148,31 @@ def test_after_divergence_training_can_go_on_with_a_smaller_learning_rate(data):
     net.set_parameters(lw.Network([5, 16, 16, 16, 1], seed=0).parameters)
     history = net.fit(X, Y, learning_rate=0.05, epochs=50)
     assert history.status == "completed" and history.costs[-1] < history.costs[0]
+
+
+class WatchGradients(Callback):
+    """A hook that sees (and could change) the gradients after the guard's check."""
+
+    def on_gradients(self, trainer, cost, grads):
+        self.seen = True
+
+
+@pytest.mark.parametrize(
+    "optimizer, learning_rate, callbacks, copies",
+    [("gd", 0.1, [], False), ("gd", 1e38, [], True), ("gd", 0.1, [WatchGradients()], True), ("momentum", 0.1, [], True)],
+    ids=["gd", "gd-huge-steps", "gd-gradient-hook", "momentum"],
+)
+def test_the_guard_copies_the_parameters_only_when_an_update_could_overflow(data, optimizer, learning_rate, callbacks, copies):
+    """Plain gradient descent with ||W|| + lr ||dW|| far below float32's largest value cannot
+    overflow: nothing is saved. Huge steps, another gradient hook or another optimizer: the
+    parameters are copied before the update, as ever."""
+    X, Y = data
+    net = lw.Network([5, 8, 1], seed=0, dtype="float32")
+    with np.errstate(all="ignore"):
+        try:
+            net.fit(X.astype("float32"), Y.astype("float32"), optimizer=optimizer, learning_rate=learning_rate,
+                    epochs=2, callbacks=callbacks)  # fmt: skip
+        except lw.DivergenceError:
+            assert copies  # only huge steps diverge, and then they were undone
+    guard = net.trainer_.callbacks[0]
+    assert guard._copied == copies and (guard._saved is not None) == copies

@@ -23,6 +23,11 @@ class Activation:
 
     name: str = ""
 
+    #: Whether g'(Z) depends on ``A > 0`` alone (ReLU, leaky ReLU). Backpropagation may then
+    #: keep that boolean (one byte an element) instead of ``A`` and write ``dA`` over ``A``:
+    #: ``backward_gated(dA, A > 0)`` is ``backward(dA, A)`` (a training ``Workspace`` does that).
+    gated: bool = False
+
     def forward(self, Z, out: np.ndarray | None = None):
         """A = g(Z), same shape; a number in gives a NumPy float out."""
         if type(Z) is np.ndarray and Z.ndim and Z.dtype.kind == "f":  # training's path: no conversion
@@ -34,6 +39,10 @@ class Activation:
         if type(A) is np.ndarray and type(dA) is np.ndarray and A.ndim and A.dtype.kind == "f" and dA.dtype.kind == "f":
             return self._backward(dA, A, out)
         return _elementwise(self._backward, A, (dA, A), out)
+
+    def backward_gated(self, dA: np.ndarray, positive: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """dZ = dA * g'(Z) from the boolean ``positive = A > 0``; only where ``gated``."""
+        raise NotImplementedError(f"{self.spec}: g' is not a function of A > 0")
 
     def _forward(self, Z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
@@ -123,10 +132,13 @@ class ReLU(Activation):
     def _forward(self, Z, out):
         return np.maximum(Z, 0.0, out=out)
 
+    gated = True
+
     def _backward(self, dA, A, out):
-        dZ = np.greater(A, 0.0, out=np.empty_like(A) if out is None else out)  # g' as 1.0 or 0.0
-        dZ *= dA
-        return dZ
+        return self.backward_gated(dA, np.greater(A, 0.0), out)
+
+    def backward_gated(self, dA, positive, out=None):
+        return np.multiply(dA, positive, out=out)  # g' as 1 or 0
 
 
 class LeakyReLU(Activation):
@@ -147,10 +159,16 @@ class LeakyReLU(Activation):
         # slope in (0, 1): max(z, slope * z) is z for z > 0 and slope * z otherwise
         return np.maximum(Z, self.slope * Z, out=out)
 
+    gated = True
+
     def _backward(self, dA, A, out):
-        # A has the sign of Z since slope > 0
-        dZ = np.multiply(dA, np.where(A > 0, 1.0, self.slope).astype(dA.dtype, copy=False), out=out)
-        return dZ
+        return self.backward_gated(dA, np.greater(A, 0.0), out)  # A has the sign of Z since slope > 0
+
+    def backward_gated(self, dA, positive, out=None):
+        dZ = dA.copy() if out is None else out
+        if dZ is not dA:
+            np.copyto(dZ, dA)
+        return np.multiply(dZ, self.slope, out=dZ, where=~positive)  # g' = 1 where A > 0, slope elsewhere
 
 
 class Linear(Activation):

@@ -135,17 +135,29 @@ class Workspace:
     """The arrays of a training step on batches of ``m`` examples, made once and reused every step.
 
     ``A[l]: (n[l], m)`` receives ``Z[l]``, then ``A[l] = g(Z[l])`` (forward), then ``dZ[l]``
-    (backward, the last use of ``A[l]``); one scratch array, viewed as ``(n[l-1], m)``,
-    receives each ``dA_prev = W[l].T dZ[l]`` in turn; ``grads`` holds ``dW[l]`` and ``db[l]``,
-    all views of the one vector ``flat_grads`` (in the order W1, b1, W2, ...); ``out[l]`` is
+    (backward, the last use of ``A[l]``); ``grads`` holds ``dW[l]`` and ``db[l]``, all views of
+    the one vector ``flat_grads`` (in the order W1, b1, W2, ...); ``out[l]`` is
     ``(dA_prev, dW, db)`` for layer ``l``'s backward step.
+
+    ``dA_prev[l] = W[l].T dZ[l]: (n[l-1], m)`` goes straight over ``A[l-1]`` when the
+    ``activations`` say that layer ``l-1`` is ``gated`` (ReLU: g' needs only ``A > 0``, kept
+    first in ``positive[l-1]``, a boolean view of one byte buffer); otherwise (or without
+    ``activations``) into one scratch array, viewed as ``(n[l-1], m)`` by each such layer.
     """
 
-    def __init__(self, layer_dims: Sequence[int], m: int, dtype):
+    def __init__(self, layer_dims: Sequence[int], m: int, dtype, activations: Sequence[str | Activation] | None = None):
         L = len(layer_dims) - 1
         self.A = [None] + [np.empty((n, m), dtype) for n in layer_dims[1:]]
-        scratch = np.empty(max(layer_dims[1:-1], default=0) * m, dtype)
-        self.dA_prev = [None, None] + [scratch[: layer_dims[l - 1] * m].reshape(layer_dims[l - 1], m) for l in range(2, L + 1)]
+        gated = [False] + [activations is not None and get_activation(a).gated for a in (activations or [])[: L - 1]]
+        gated += [False] * (L + 1 - len(gated))  # gated[l]: layer l (hidden) keeps A > 0 instead of A
+        hidden = range(1, L)
+        scratch = np.empty(max((layer_dims[l] for l in hidden if not gated[l]), default=0) * m, dtype)
+        positive = np.empty(max((layer_dims[l] for l in hidden if gated[l]), default=0) * m, bool)
+        self.positive = [positive[: layer_dims[l] * m].reshape(layer_dims[l], m) if gated[l] else None for l in range(L)]
+        self.dA_prev = [None, None] + [
+            self.A[l - 1] if gated[l - 1] else scratch[: layer_dims[l - 1] * m].reshape(layer_dims[l - 1], m)
+            for l in range(2, L + 1)
+        ]
         shapes = {}
         for l in range(1, L + 1):
             shapes[f"dW{l}"], shapes[f"db{l}"] = (layer_dims[l], layer_dims[l - 1]), (layer_dims[l], 1)
@@ -236,21 +248,30 @@ def model_backward(
         dZ = loss.dZ_fused(AL, Y, sample_weight, out=None if ws is None else AL)
     else:
         dZ = out_act.backward(loss.dAL(AL, Y, sample_weight), AL, out=None if ws is None else AL)
-    dA_prev, dW, db = linear_backward(dZ, caches[-1][0], L > 1 or return_dA, None if ws is None else ws.out[L])
     for l in range(L, 0, -1):
+        positive = None if ws is None or l == 1 else ws.positive[l - 1]
+        if positive is not None:  # g'(Z[l-1]) needs only A[l-1] > 0: keep it, and dA[l-1] goes over A[l-1]
+            np.greater(caches[l - 2][1], 0.0, out=positive)
+        dA_prev, dW, db = linear_backward(dZ, caches[l - 1][0], l > 1 or return_dA, None if ws is None else ws.out[l])
         if lambd:
-            dW += (lambd / m) * caches[l - 1][0][1]
+            _add_scaled(np.add, dW, lambd / m, caches[l - 1][0][1])  # dW += lambd/m W
         grads[f"dW{l}"], grads[f"db{l}"] = dW, db
         if return_dA:
             grads[f"dA{l - 1}"] = dA_prev
         if l == 1:
             break
-        linear_cache, A, D = caches[l - 2]
+        _, A, D = caches[l - 2]
+        act = get_activation(activations[l - 2])
         if D is not None:
-            dA_prev = dA_prev * D / np.asarray(keep_probs[l - 2], dtype=dA_prev.dtype)
-        dA_prev, dW, db = linear_activation_backward(
-            dA_prev, (linear_cache, A), activations[l - 2], l > 2 or return_dA, None if ws is None else ws.out[l - 1]
-        )
+            keep = np.asarray(keep_probs[l - 2], dtype=dA_prev.dtype)
+            if ws is None:  # (dA_prev may be returned as it is, before the mask)
+                dA_prev = dA_prev * D / keep
+            else:
+                np.divide(np.multiply(dA_prev, D, out=dA_prev), keep, out=dA_prev)
+        if positive is not None:
+            dZ = act.backward_gated(dA_prev, positive, out=dA_prev)
+        else:  # dZ[l-1] = dA[l-1] * g'(Z[l-1]), written over A[l-1] (its last use) in the workspace
+            dZ = act.backward(dA_prev, A, out=None if ws is None else A)
     return grads
 
 
@@ -261,5 +282,22 @@ def update_parameters(
     for key, param in parameters.items():
         if "d" + key not in grads:
             raise ValueError(f"grads has keys {sorted(grads)}; expected 'd{key}' for parameter {key!r}")
-        param -= learning_rate * grads["d" + key]
+        _add_scaled(np.subtract, param, learning_rate, grads["d" + key])
     return parameters
+
+
+#: Elements of the temporary ``alpha * x`` that ``_add_scaled`` computes at a time.
+_CHUNK = 1 << 16
+
+
+def _add_scaled(op, y: np.ndarray, alpha: float, x) -> None:
+    """``y = op(y, alpha * x)`` in place (``op``: ``np.add`` or ``np.subtract``), the same floats,
+    but ``alpha * x`` is made ``_CHUNK`` elements at a time (rows of ``y``), never the size of ``y``."""
+    if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape == y.shape and x.ndim) or x.size <= _CHUNK:
+        op(y, alpha * x, out=y)
+        return
+    rows = max(1, _CHUNK // (x.size // len(x)))
+    buf = np.empty((rows, *x.shape[1:]), np.result_type(x.dtype, alpha))
+    for i in range(0, len(x), rows):
+        t = np.multiply(x[i : i + rows], alpha, out=buf[: len(x) - i])
+        op(y[i : i + rows], t, out=y[i : i + rows])

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ._checks import check_bool, check_positive_float, check_positive_int
+from .optimizers import GradientDescent
 
 
 @dataclass
@@ -102,26 +103,45 @@ class DivergenceGuard(Callback):
 
     Before each update the cost and the gradients are checked (one reduction over
     ``trainer.flat_gradients``, of which the gradients are views) and the parameters are copied
-    aside; after the update the parameters are checked (one reduction over
-    ``trainer.flat_parameters``), and put back if the update itself overflowed. Only when a
-    check fails is the step replayed layer by layer (``Trainer.diagnose``) to name the first
-    quantity (Z, A, dW, db) that went non-finite.
+    aside, unless the update cannot overflow (``_update_stays_finite``: plain gradient descent
+    with small enough steps, nothing needs saving); after the update the parameters are checked
+    (one reduction over ``trainer.flat_parameters``), and put back if the update itself
+    overflowed. Only when a check fails is the step replayed layer by layer
+    (``Trainer.diagnose``) to name the first quantity (Z, A, dW, db) that went non-finite.
     """
 
     def on_train_begin(self, trainer):
-        self._saved = np.empty_like(trainer.flat_parameters)
+        self._saved = None  # the parameters before the update, made at the first step that needs them
+        self._copied = False  # whether _saved holds this step's
+        self._alone = not any(
+            type(cb).on_gradients is not Callback.on_gradients for cb in trainer.callbacks if cb is not self
+        )  # no other hook sees (and might change) the gradients between this check and the update
 
     def on_gradients(self, trainer, cost, grads):
         if not (math.isfinite(cost) and _all_finite([trainer.flat_gradients])):
             self._stop(trainer, trainer.iteration, f"{trainer.diagnose(grads)} became non-finite first (cost = {cost})")
-        if self._saved.shape != trainer.flat_parameters.shape:
-            self._saved = np.empty_like(trainer.flat_parameters)
-        np.copyto(self._saved, trainer.flat_parameters)
+        self._copied = not self._update_stays_finite(trainer)
+        if self._copied:
+            if self._saved is None or self._saved.shape != trainer.flat_parameters.shape:
+                self._saved = np.empty_like(trainer.flat_parameters)
+            np.copyto(self._saved, trainer.flat_parameters)
+
+    def _update_stays_finite(self, trainer) -> bool:
+        """Whether the coming update is plain gradient descent, ``W -= lr dW``, and provably finite:
+        every ``|W - lr dW|`` is at most ``||W|| + lr ||dW||`` (2-norms over all parameters, one BLAS
+        dot product each), and that is kept under a quarter of the dtype's largest float, which
+        also covers the dot products' rounding."""
+        if type(trainer.optimizer) is not GradientDescent or not self._alone:
+            return False
+        p, g = trainer.flat_parameters, trainer.flat_gradients
+        step = abs(trainer.optimizer.learning_rate) * math.sqrt(float(np.vdot(g, g)))
+        return math.sqrt(float(np.vdot(p, p))) + step <= float(np.finfo(p.dtype).max) / 4  # False for inf, NaN
 
     def on_batch_end(self, trainer, iteration, cost):
         if _all_finite([trainer.flat_parameters]):
             return
         bad = next(k for k, v in trainer.network.parameters.items() if not np.isfinite(v).all())
+        assert self._copied, "an update proven finite was not"  # see _update_stays_finite
         np.copyto(trainer.flat_parameters, self._saved)
         layer = bad[1:]
         self._stop(trainer, iteration - 1, f"the update made {bad} (layer {layer}) non-finite (cost before it = {cost})")

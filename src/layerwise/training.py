@@ -120,7 +120,8 @@ class Trainer:
     def _workspace(self, m: int) -> Workspace:
         """The arrays for steps on batches of ``m`` examples, made at the first such step."""
         if m not in self._workspaces:
-            self._workspaces[m] = Workspace(self.network.layer_dims, m, self.network.dtype)
+            net = self.network
+            self._workspaces[m] = Workspace(net.layer_dims, m, net.dtype, net.activations)
         return self._workspaces[m]
 
     def _cost_and_gradients(self, Xb, Yb, wb) -> tuple[float, dict[str, np.ndarray]]:
