@@ -304,7 +304,7 @@ def test_the_plan_at_its_boundaries(monkeypatch):
 def test_a_state_that_is_not_an_array_fails_as_on_the_blocks(monkeypatch):
     """A velocity given as a list (not what ``load_state_dict`` makes): the blocks' error, not the kernel's."""
     errors = []
-    for setting in ("numpy", "auto"):
+    for setting in ("numpy", "gram"):
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
         opt = Momentum(0.05)
         opt.state = {"v": {"W1": np.zeros((6, 300)).tolist()}}
