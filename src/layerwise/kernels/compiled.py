@@ -75,9 +75,10 @@ class Kernel:
     name = "compiled"
     #: Networks above this many parameters stay on the blocks.
     MAX_PARAMETERS = 10_000
-    #: Seconds, measured on the development machine: importing numba; loading the compiled
-    #: steps from numba's cache; compiling them (per dtype).
-    IMPORT_S, LOAD_S, COMPILE_S = 0.4, 0.3, 4.0
+    #: Seconds, measured in fresh processes on the (shared, 2-core) development machine:
+    #: importing numba (0.46-0.51 s); loading the compiled steps from numba's cache (0.39-0.52 s);
+    #: compiling them, per dtype (8.5-11 s).
+    IMPORT_S, LOAD_S, COMPILE_S = 0.5, 0.5, 8.0
     #: The NumPy time (seconds) the kernel would have saved in this process, per dtype, while not ready.
     forgone: dict[str, float] = {}
 
@@ -103,8 +104,8 @@ class Kernel:
     #: (element-wise passes); the kernel pays K_PM per parameter-example (its products are
     #: plain loops, slower than BLAS), K_UM per hidden unit-example and K_OUT per output
     #: unit-example (the log-loss).
-    NP_CALLS, NP_LAYER, NP_PM, NP_UM = 20e-6, 45e-6, 0.4e-9, 8e-9
-    K_CALL, K_PM, K_UM, K_OUT = 2e-6, 1.0e-9, 2e-9, 30e-9
+    NP_CALLS, NP_LAYER, NP_PM, NP_UM = 20e-6, 40e-6, 0.2e-9, 4e-9
+    K_CALL, K_PM, K_UM, K_OUT = 2e-6, 0.25e-9, 3e-9, 8e-9
     #: Seconds a step costs more where the parameters are read after each (one call and one copy a step).
     SYNC_S = 30e-6
 
@@ -112,7 +113,7 @@ class Kernel:
     def step_saving(cls, layer_dims, m: int) -> float:
         """Seconds a step on this kernel saves over the blocks (negative where it loses): the
         blocks' ~10 NumPy calls a layer against this kernel's slower products at larger sizes.
-        On the development machine the two cross near parameters x examples = 1e6."""
+        On the development machine the two cross near parameters x examples = 5e6."""
         L = len(layer_dims) - 1
         pm = m * sum(n * (n_prev + 1) for n_prev, n in zip(layer_dims, layer_dims[1:]))
         hidden, out = m * sum(layer_dims[1:-1]), m * layer_dims[-1]
