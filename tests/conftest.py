@@ -14,16 +14,12 @@ def pytest_configure(config):
     ignored, and Python then installs no KeyboardInterrupt handler, which the Ctrl-C tests rely on
     (the processes they start inherit the default again)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-@pytest.fixture(autouse=True)
-def _blocks_unless_a_run_or_test_chooses(monkeypatch):
-    """Tests train on the blocks (``LAYERWISE_KERNELS=numpy``), the reference many of them compare
-    bit for bit, unless the run sets ``LAYERWISE_KERNELS`` (``LAYERWISE_KERNELS=auto make test``)
-    or the test does (tests/test_kernel*.py): a fast path agrees to rounding, not bit for bit, and
-    whether it is chosen depends on what ran before in the process (layerwise.kernels.compiled)."""
-    if "LAYERWISE_KERNELS" not in os.environ:
-        monkeypatch.setenv("LAYERWISE_KERNELS", "numpy")
+    # Tests train on the blocks (the reference, which many of them compare bit for bit) unless the
+    # run sets LAYERWISE_KERNELS (``LAYERWISE_KERNELS=auto make test``) or a test does
+    # (tests/test_kernel*.py): a fast path agrees to rounding, not bit for bit, and whether one is
+    # chosen depends on what ran before in the process (layerwise.kernels.compiled). Set here, for
+    # the whole session, so module- and session-scoped fixtures see it too.
+    os.environ.setdefault("LAYERWISE_KERNELS", "numpy")
 
 
 @pytest.fixture(scope="session")

@@ -138,7 +138,7 @@ def trainings(draw):
 
 
 @needs_numba
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=trainings())
 def test_random_networks_train_as_on_the_blocks(kernel, monkeypatch, case):
     spec, fit, n_fits = case
@@ -177,7 +177,11 @@ def test_validation_and_momentum_across_fits(kernel, monkeypatch):
 
 
 @needs_numba
-def test_divergence_is_reported_as_on_the_blocks(kernel, monkeypatch):
+@pytest.mark.parametrize("scale, lr, what", [
+    (1e3, 5.0, "became non-finite first"),  # the cost and the gradients overflow
+    (1.0, 1e308, "the update made W"),  # finite gradients, an update that overflows
+])  # fmt: skip
+def test_divergence_is_reported_as_on_the_blocks(kernel, monkeypatch, scale, lr, what):
     results = []
     for setting in ("numpy", "compiled"):
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
@@ -185,10 +189,10 @@ def test_divergence_is_reported_as_on_the_blocks(kernel, monkeypatch):
         X = rng.standard_normal((5, 60))
         net = lw.Network([5, 4, 1], activations=["relu", "linear"], seed=1)
         with pytest.raises(DivergenceError) as err:
-            net.fit(X * 1e3, X[:1] * 1e3, epochs=200, learning_rate=5.0)
+            net.fit(X * scale, X[:1] * scale, epochs=200, learning_rate=lr)
         results.append((str(err.value), err.value.history.costs, net.parameters))
     (msg_ref, costs_ref, p_ref), (msg, costs, p) = results
-    assert sum(kernel.calls) and "diverged at iteration" in msg
+    assert sum(kernel.calls) and "diverged at iteration" in msg and what in msg
     assert msg == msg_ref
     assert_close(costs, costs_ref, "float64")
     for key in p_ref:
@@ -306,3 +310,20 @@ def test_numba_caches_the_compiled_steps_where_told_and_a_new_process_loads_them
     assert run() == ["False", "True", "0"]  # compiled, and written to the cache
     assert list(tmp_path.rglob("*_steps*.nbi"))
     assert run() == ["True", "True", "1"]  # loaded from it
+
+
+@needs_numba
+def test_where_numba_can_write_no_cache_the_steps_compile_in_each_process(monkeypatch):
+    from layerwise.kernels import _numba_steps
+
+    made = []
+
+    def njit(**options):
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
+        made.append(options)
+        return lambda func: func
+
+    monkeypatch.setattr(_numba_steps, "njit", njit)
+    assert _numba_steps._jit(fastmath={"contract"})(abs) is abs
+    assert made == [{"fastmath": {"contract"}, "error_model": "numpy"}]
