@@ -1,12 +1,14 @@
 # layerwise: `make demo` trains the main job, `make test` runs the tests (each sets up .venv first).
 # One venv, installed in two steps: the main job's (the core and the `cli` extra: plots, HDF5,
 # progress bars, scikit-learn's data sets, pandas/pyarrow for tabular files), then, for the
-# tests and benchmarks only, the test extras (pytest, hypothesis, torch, Dask, graphviz, web, ONNX Runtime, numba).
+# tests and benchmarks only, the test extras (pytest, hypothesis, torch, Dask, graphviz, web, ONNX Runtime, numba: the `fast` extra);
+# `make bench` adds the `bench` extra (JAX, numba: the benchmarks' peers) to those.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_EXTRAS := cli
 TEST_EXTRAS := cli,dask,graph,torch,test,web,onnxruntime,fast
+BENCH_EXTRAS := $(TEST_EXTRAS),bench
 
 .PHONY: venv demo test bench clean mutation test-engine
 
@@ -20,6 +22,10 @@ $(VENV)/.test: $(VENV)/.demo
 	$(PY) -m pip install -q -e ".[$(TEST_EXTRAS)]"
 	touch $@
 
+$(VENV)/.bench: $(VENV)/.test
+	$(PY) -m pip install -q -e ".[$(BENCH_EXTRAS)]"
+	touch $@
+
 venv: $(VENV)/.demo
 
 demo: $(VENV)/.demo
@@ -28,7 +34,7 @@ demo: $(VENV)/.demo
 test: $(VENV)/.test
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.test
+bench: $(VENV)/.bench
 	$(PY) -m benchmarks
 
 # The quick engine tests (seconds): the files mutation testing runs, listed in pyproject.

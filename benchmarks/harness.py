@@ -4,7 +4,8 @@ Timing: every implementation first trains a few iterations from the same start a
 must agree with layerwise's; then, per repeat, each implementation runs ``k`` iterations in turn
 (round-robin, the starting implementation rotating every repeat, so that a slow spell of a
 shared machine hits them all alike), ``k`` calibrated so that one run takes about
-``target_s``; the result is the median over repeats of (run time / k).
+``target_s``; the result is the median over repeats of (run time / k). A peer in another process
+(JAX) times its runs there, around the k steps, and reports it (``run_seconds``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tracemalloc
 
 import numpy as np
 
-from .implementations import IMPLEMENTATIONS
+from .implementations import ABLATION, IMPLEMENTATIONS
 from .workloads import Workload
 
 #: Relative agreement of the cost trajectories demanded before anything is timed.
@@ -26,8 +27,9 @@ AGREEMENT_ITERATIONS = 5
 
 
 @contextlib.contextmanager
-def threads(n: int):
-    """BLAS and OpenMP pools (NumPy's OpenBLAS, scikit-learn's) and PyTorch's intra-op pool at ``n`` threads."""
+def threads(n: int, impls=()):
+    """BLAS and OpenMP pools (NumPy's OpenBLAS, scikit-learn's), PyTorch's intra-op pool and the
+    ``impls`` that set their own (``set_threads``: JAX's worker of that thread count) at ``n`` threads."""
     from threadpoolctl import threadpool_limits
 
     torch = _torch()
@@ -35,6 +37,9 @@ def threads(n: int):
     with threadpool_limits(limits=n):
         if torch:
             torch.set_num_threads(n)
+        for impl in impls:
+            if hasattr(impl, "set_threads"):
+                impl.set_threads(n)
         try:
             yield
         finally:
@@ -51,10 +56,18 @@ def _torch():
 
 
 def build(w: Workload, names) -> tuple[list, dict, np.ndarray, np.ndarray]:
-    """The implementations named, each at the workload's initial parameters."""
+    """The implementations named that apply to the workload (a note for each that does not), each
+    at the workload's initial parameters."""
     params0 = {k: v.copy() for k, v in w.network().parameters.items()}
     X, Y = w.make_data()
-    impls = [IMPLEMENTATIONS[name](w, params0, X, Y) for name in names]
+    impls = []
+    for name in names:
+        cls = IMPLEMENTATIONS.get(name) or ABLATION[name]
+        reason = cls.skip_reason(w) if hasattr(cls, "skip_reason") else None
+        if reason:
+            print(f"  ({name} skipped: {reason})")
+            continue
+        impls.append(cls(w, params0, X, Y))
     return impls, params0, X, Y
 
 
@@ -85,7 +98,8 @@ def _time_run(impl, k: int) -> float:
     impl.reset()
     t0 = time.perf_counter()
     impl.run(k)
-    return time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    return getattr(impl, "run_seconds", None) or elapsed
 
 
 #: Fewest iterations in a timed run: layerwise's ``fit`` validates X and allocates its buffers
@@ -151,12 +165,16 @@ def memory(w: Workload, params0: dict, X: np.ndarray, Y: np.ndarray, epochs: int
     }
 
 
+#: The medians every other is divided by, where measured (``x_floor``, ``x_torch``, ...).
+REFERENCES = ("floor", "torch", "jax", "numba", "course", "layerwise")
+
+
 def ratios(timing: dict[str, dict]) -> dict[str, dict[str, float]]:
-    """Each implementation's median over the floor's and over PyTorch's (where measured)."""
+    """Each implementation's median over the floor's and over each peer's (where measured)."""
     out = {}
     for name, t in timing.items():
         r = {}
-        for ref in ("floor", "torch", "course"):
+        for ref in REFERENCES:
             if ref in timing:
                 r[f"x_{ref}"] = t["median_s"] / timing[ref]["median_s"]
         out[name] = r

@@ -3,10 +3,17 @@
 Each one is built from a ``Workload``, the initial ``params0`` (layerwise's, ``W[l]: (n[l],
 n[l-1])``) and the data ``X: (n_x, m)``, ``Y: (n_y, m)``, and offers ``reset()`` (back to
 ``params0``) and ``run(k) -> costs`` (``k`` full-batch iterations; the cost of each, computed
-before its update, or ``None`` for the GEMM floor, which computes none).
+before its update, or ``None`` for the GEMM floor, which computes none). A peer that times its
+runs itself (JAX, in its worker process) leaves the seconds of the last ``run`` in ``run_seconds``;
+one that needs its thread count set in its own way has ``set_threads(n)``; one that applies to
+some workloads only has ``skip_reason(w)`` (a sentence, or ``None`` where it applies).
 """
 
 from __future__ import annotations
+
+import contextlib
+import itertools
+import os
 
 import numpy as np
 
@@ -14,20 +21,56 @@ from . import course
 from .workloads import Workload
 
 
+#: layerwise's fast paths, by the names ``LAYERWISE_KERNELS`` knows (read at the start of every
+#: ``fit``: unset or "auto" = all automatic, "numpy" = the plain NumPy path, "a,b" = only those);
+#: the ablation (``--ablation``) turns each off in turn. A name layerwise does not know has no effect.
+FAST_PATHS = ["gram", "compiled", "layouts"]
+
+
 class Layerwise:
-    """What users run: ``net.fit(X, Y, epochs=k)`` (validation, Trainer, guard, history included)."""
+    """What users run: ``net.fit(X, Y, epochs=k)`` (validation, Trainer, guard, history included),
+    with ``LAYERWISE_KERNELS`` as the environment has it (``kernels = None``) or set to ``kernels``
+    during ``reset`` and ``run``."""
 
     name = "layerwise"
+    kernels: str | None = None
 
     def __init__(self, w: Workload, params0: dict, X: np.ndarray, Y: np.ndarray):
         self.net = w.network()
         self.params0, self.X, self.Y, self.lr = params0, X, Y, w.learning_rate
 
     def reset(self) -> None:
-        self.net.set_parameters(self.params0)
+        with self._kernels():
+            self.net.set_parameters(self.params0)
 
     def run(self, k: int) -> list[float]:
-        return self.net.fit(self.X, self.Y, epochs=k, learning_rate=self.lr).costs
+        with self._kernels():
+            return self.net.fit(self.X, self.Y, epochs=k, learning_rate=self.lr).costs
+
+    @contextlib.contextmanager
+    def _kernels(self):
+        if self.kernels is None:
+            yield
+            return
+        before = os.environ.get("LAYERWISE_KERNELS")
+        os.environ["LAYERWISE_KERNELS"] = self.kernels
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["LAYERWISE_KERNELS"]
+            else:
+                os.environ["LAYERWISE_KERNELS"] = before
+
+
+def ablation_variants(fast_paths: list[str] = FAST_PATHS) -> dict[str, type]:
+    """layerwise with every fast path off ("numpy") and with all but each one in turn (all on is
+    ``Layerwise`` itself, which ``--ablation`` runs with ``LAYERWISE_KERNELS`` unset)."""
+    variants = {"layerwise[numpy]": "numpy"}
+    for off in fast_paths:
+        variants[f"layerwise[-{off}]"] = ",".join(p for p in fast_paths if p != off) or "numpy"
+    return {name: type(name, (Layerwise,), {"name": name, "kernels": kernels, "__doc__": f"layerwise, LAYERWISE_KERNELS={kernels}"})
+            for name, kernels in variants.items()}  # fmt: skip
 
 
 class Course:
@@ -127,6 +170,75 @@ class Sklearn:
         return list(self.clf.loss_curve_[-k:])
 
 
+class Jax:
+    """JAX with the whole step (forward, cost, ``jax.value_and_grad``, SGD update) under ``jax.jit``,
+    float64 with ``jax_enable_x64`` for float64 workloads; ``float(cost)`` every step. It runs in a
+    worker process per thread count (``benchmarks/jax_worker.py``), which also times the runs;
+    this object is its proxy, set to the worker of the current thread count by ``set_threads``."""
+
+    name = "jax"
+    _keys = itertools.count()
+
+    def __init__(self, w: Workload, params0: dict, X: np.ndarray, Y: np.ndarray):
+        from . import jax_worker
+
+        self.jax_worker = jax_worker
+        L = len(w.layer_dims) - 1
+        spec = {k: getattr(w, k) for k in ("hidden", "output", "dtype", "learning_rate")} | {"layer_dims": list(w.layer_dims)}
+        self.setup = (spec, [(params0[f"W{l}"], params0[f"b{l}"]) for l in range(1, L + 1)], X, Y)
+        self.key, self.worker = next(self._keys), None
+        self.run_seconds: float | None = None
+
+    def set_threads(self, n: int) -> None:
+        self.worker = self.jax_worker.worker(n)
+        if self.worker.model != self.key:  # the worker holds one network at a time
+            self.worker.model = None
+            self.compile_s = self.worker.request("setup", *self.setup)
+            self.worker.model = self.key
+
+    def reset(self) -> None:
+        if self.worker is None:
+            self.set_threads(1)
+        self.worker.request("reset")
+
+    def run(self, k: int) -> list[float]:
+        costs, self.run_seconds = self.worker.request("run", k)
+        return costs
+
+
+class Numba:
+    """A fused compiled step (``benchmarks/fused.py``): one numba function does forward, cost,
+    backward and update with loops over arrays made once; one call per step. Single-threaded
+    (no ``parallel=True``): the thread count does not change it."""
+
+    name = "numba"
+
+    #: Where a fused loop is the right tool: small networks (the issue's "under ~10k parameters").
+    MAX_PARAMETERS = 10_000
+
+    @classmethod
+    def skip_reason(cls, w: Workload) -> str | None:
+        P = sum(w.layer_dims[l] * (w.layer_dims[l - 1] + 1) for l in range(1, len(w.layer_dims)))
+        if w.hidden not in ("tanh", "relu") or w.output != "sigmoid":
+            return f"the fused step has tanh/relu hidden layers and a sigmoid output, not {w.hidden}/{w.output}"
+        if P > cls.MAX_PARAMETERS:
+            return f"{P:,} parameters: the fused loop is for networks of at most {cls.MAX_PARAMETERS:,}"
+        return None
+
+    def __init__(self, w: Workload, params0: dict, X: np.ndarray, Y: np.ndarray):
+        from .fused import FusedNet
+
+        self.net = FusedNet(w.layer_dims, w.hidden, params0, X, Y, w.learning_rate)
+        self.net.step()  # compile before anything is timed
+
+    def reset(self) -> None:
+        self.net.reset()
+
+    def run(self, k: int) -> list[float]:
+        step = self.net.step
+        return [step() for _ in range(k)]
+
+
 class GemmFloor:
     """Only the matrix products of one iteration, into preallocated buffers: forward ``Z = W A_prev``
     per layer, backward ``dW = dZ A_prev.T`` per layer and ``dA_prev = W.T dZ`` for layers 2..L.
@@ -160,4 +272,7 @@ class GemmFloor:
         return None
 
 
-IMPLEMENTATIONS = {cls.name: cls for cls in (Layerwise, Course, Torch, Sklearn, GemmFloor)}
+IMPLEMENTATIONS = {cls.name: cls for cls in (Layerwise, Course, Torch, Sklearn, Jax, Numba, GemmFloor)}
+
+#: The pseudo-implementations of ``--ablation``: layerwise with fast paths switched off.
+ABLATION = ablation_variants()

@@ -75,6 +75,8 @@ SETTINGS = {
     "momentum, step decay, no shuffle": dict(epochs=6, batch_size=20, shuffle=False, optimizer="momentum",
                                              learning_rate={"name": "step", "lr0": 0.1, "every": 2}),
     "float32, validation": dict(epochs=6, batch_size=16, optimizer="rmsprop", validation_split=0.2),
+    "sgd, invscaling (time in examples)": dict(epochs=6, batch_size=16, optimizer="sgd",
+                                               learning_rate={"name": "invscaling", "lr0": 0.5, "power_t": 0.5}),
 }
 
 

@@ -37,7 +37,9 @@ def kernel(monkeypatch):
     calls = []
     run = compiled.Kernel.run
     monkeypatch.setattr(compiled.Kernel, "run", lambda self, lrs: calls.append(len(lrs)) or run(self, lrs))
-    monkeypatch.setattr(compiled.Kernel, "forgone", {})  # what this test forgoes is not counted after it
+    # what this test forgoes and loads is forgotten after it: later tests find the process as it was
+    monkeypatch.setattr(compiled.Kernel, "forgone", {})
+    monkeypatch.setattr(compiled.Kernel, "loaded", set())
     compiled.Kernel.calls = calls
     return compiled.Kernel
 
@@ -258,8 +260,6 @@ def test_ski_rental_waits_until_the_forgone_time_pays_for_the_compile(kernel, mo
     from layerwise.kernels import compiled
 
     monkeypatch.setenv("LAYERWISE_KERNELS", "auto")
-    monkeypatch.setattr(compiled, "_ready", lambda dtype: False)
-    monkeypatch.setattr(compiled.Kernel, "forgone", {})
     cached = []
     monkeypatch.setattr(compiled._steps_module(), "cached", lambda dtype: bool(cached))
     trainer = FakeTrainer()
@@ -272,7 +272,7 @@ def test_ski_rental_waits_until_the_forgone_time_pays_for_the_compile(kernel, mo
     cached.append(True)
     small = int((kernel.IMPORT_S + kernel.LOAD_S) / per_epoch) + 1
     assert kernel.plan(trainer, small, False) == pytest.approx(small * per_epoch)
-    monkeypatch.setattr(compiled, "_ready", lambda dtype: True)  # loaded in this process: at once
+    compiled.Kernel.loaded.add("float64")  # loaded in this process: at once
     assert kernel.plan(trainer, 1, False) == pytest.approx(per_epoch)
     assert kernel.plan(trainer, 1, True) == pytest.approx(per_epoch - kernel.SYNC_S)
 

@@ -20,9 +20,12 @@ class BlocksKernel:
 
     name = "blocks"
     runs = 0
+    rates: list[float] = []  # every learning rate it was given, in order
+    plans: list[tuple] = []  # (epochs, sync) of every plan
 
     @classmethod
     def plan(cls, trainer, epochs, sync):
+        cls.plans.append((trainer.m, epochs, sync))
         return 1.0
 
     def __init__(self, trainer):
@@ -32,6 +35,7 @@ class BlocksKernel:
 
     def run(self, lrs):
         type(self).runs += 1
+        type(self).rates.extend(lrs.tolist())
         t, net = self.trainer, self.trainer.network
         costs = []
         for lr in lrs:
@@ -62,7 +66,7 @@ class BlocksKernel:
 def blocks_kernel(monkeypatch):
     monkeypatch.setattr(kernels, "candidates", lambda: [BlocksKernel] if kernels.enabled("blocks") else [])
     monkeypatch.delenv("LAYERWISE_KERNELS", raising=False)
-    BlocksKernel.runs = 0
+    BlocksKernel.runs, BlocksKernel.rates, BlocksKernel.plans = 0, [], []
     return BlocksKernel
 
 
@@ -87,10 +91,12 @@ def fit_both(monkeypatch, **fit):
     {"epochs": 37, "learning_rate": 0.3},
     {"epochs": 25, "optimizer": "momentum", "learning_rate": 0.2, "lambd": 0.7},
     {"epochs": 30, "learning_rate": {"name": "step", "lr0": 0.5, "drop": 0.5, "every": 7}},
+    {"epochs": 30, "optimizer": "sgd", "learning_rate": {"name": "invscaling", "lr0": 0.5, "power_t": 0.5}},
 ])  # fmt: skip
 def test_a_kernel_run_is_the_blocks_run(blocks_kernel, monkeypatch, fit):
     (ref, h_ref), (net, h) = fit_both(monkeypatch, **fit)
-    assert blocks_kernel.runs > 0
+    assert blocks_kernel.plans == [(60, fit["epochs"], False)]
+    assert blocks_kernel.rates == h_ref.learning_rates  # every step on the kernel, at the blocks' rates
     assert h.costs == h_ref.costs and h.learning_rates == h_ref.learning_rates
     for k in ref.parameters:
         np.testing.assert_array_equal(net.parameters[k], ref.parameters[k])
@@ -149,7 +155,9 @@ def test_mini_batches_and_dropout_keep_the_blocks(blocks_kernel, fit):
     assert blocks_kernel.runs == 0
 
 
-@pytest.mark.parametrize("setting, used", [("numpy", False), ("gram", False), ("blocks", True), ("gram, blocks", True), ("", True)])
+@pytest.mark.parametrize("setting, used", [
+    ("numpy", False), ("gram", False), ("blocks", True), ("gram, blocks", True), ("Blocks,gram", True), ("", True), ("auto", True),
+])  # fmt: skip
 def test_the_environment_variable_allows_kernels_by_name(blocks_kernel, monkeypatch, setting, used):
     monkeypatch.setenv("LAYERWISE_KERNELS", setting)
     lw.Network([5, 4, 1], seed=1).fit(*data(), epochs=3, learning_rate=0.5)
@@ -171,3 +179,105 @@ def test_divergence_on_a_kernel_is_reported_as_on_the_blocks(blocks_kernel, monk
     for k in p_ref:
         np.testing.assert_array_equal(p[k], p_ref[k])
         assert np.isfinite(p[k]).all()
+
+
+def test_validation_makes_the_kernel_sync_after_every_epoch(blocks_kernel):
+    lw.Network([5, 4, 1], seed=1).fit(*data(), epochs=4, learning_rate=0.5, validation_split=0.25)
+    assert blocks_kernel.plans == [(45, 4, True)] and blocks_kernel.runs == 4
+
+
+def test_a_shuffle_function_keeps_the_blocks(blocks_kernel):
+    """The scikit-learn front-end's shuffle function draws from its stream even for a full batch."""
+    from layerwise.optimizers import GradientDescent
+    from layerwise.training import Trainer
+
+    net = lw.Network([5, 4, 1], seed=1)
+    X, Y = data()
+    Trainer(net, X, Y, optimizer=GradientDescent(0.5), shuffle=lambda order: order, rng=np.random.default_rng(0)).run(3)
+    assert blocks_kernel.runs == 0
+
+
+class Declines(BlocksKernel):
+    name = "declines"
+
+    @classmethod
+    def plan(cls, trainer, epochs, sync):
+        return None
+
+
+class SavesNothing(BlocksKernel):
+    name = "nothing"
+
+    @classmethod
+    def plan(cls, trainer, epochs, sync):
+        return 0.0
+
+
+class SavesMore(BlocksKernel):
+    name = "more"
+
+    @classmethod
+    def plan(cls, trainer, epochs, sync):
+        return 2.0
+
+
+@pytest.mark.parametrize("offered, chosen", [
+    ([Declines], None), ([SavesNothing], None), ([Declines, BlocksKernel], BlocksKernel),
+    ([BlocksKernel, SavesMore], SavesMore), ([SavesMore, BlocksKernel], SavesMore),
+])  # fmt: skip
+def test_the_kernel_expected_to_save_most_is_chosen(monkeypatch, offered, chosen):
+    monkeypatch.setattr(kernels, "candidates", lambda: offered)
+    net = lw.Network([5, 4, 1], seed=1)
+    trainer = lw.training.Trainer(net, *data(), optimizer=lw.optimizers.GradientDescent(0.5), rng=np.random.default_rng(0))
+    assert kernels.select(trainer, 10, False) is chosen
+
+
+class Clock:
+    """A kernel of fixed step time on a fake clock: how many steps the trainer asks per call."""
+
+    name = "clock"
+    step_s = 0.0
+    calls: list[int] = []
+    now = 0.0
+
+    @classmethod
+    def plan(cls, trainer, epochs, sync):
+        return 1.0
+
+    def __init__(self, trainer):
+        pass
+
+    def run(self, lrs):
+        type(self).calls.append(len(lrs))
+        type(self).now += self.step_s * len(lrs)
+        return np.ones(len(lrs))
+
+    def sync(self):
+        pass
+
+
+@pytest.mark.parametrize("step_s, epochs, calls", [
+    (0.001, 120, [1, 50, 50, 19]),  # a call aims at Trainer.KERNEL_CALL_S = 0.05 s
+    (0.2, 3, [1, 1, 1]),  # never fewer than one step
+    (1e-12, 70000, [1, 65536, 4463]),  # nor more than 2**16
+])  # fmt: skip
+def test_kernel_calls_are_sized_to_take_a_twentieth_of_a_second(monkeypatch, step_s, epochs, calls):
+    import layerwise.training as training
+
+    Clock.step_s, Clock.calls, Clock.now = step_s, [], 0.0
+    monkeypatch.setattr(kernels, "candidates", lambda: [Clock])
+    monkeypatch.setattr(training.time, "perf_counter", lambda: Clock.now)
+    net = lw.Network([5, 4, 1], seed=1)
+    h = net.fit(*data(), epochs=epochs, learning_rate=0.5)
+    assert Clock.calls == calls and len(h.costs) == epochs == net.trainer_.iteration
+
+
+def test_candidates_are_the_registered_kernels_that_import_and_are_allowed(monkeypatch):
+    from layerwise.kernels import gram
+
+    monkeypatch.delenv("LAYERWISE_KERNELS", raising=False)
+    assert gram.Kernel in kernels.candidates()
+    monkeypatch.setattr(kernels, "_REGISTRY", ["gram", "no_such_kernel"])  # an extra not installed: left out
+    assert kernels.candidates() == [gram.Kernel]
+    monkeypatch.setenv("LAYERWISE_KERNELS", "no_such_kernel")
+    assert kernels.candidates() == []

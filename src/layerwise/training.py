@@ -297,7 +297,7 @@ class Trainer:
         n = 1 if self._sync else min(self._chunk, target - self.epoch)
         opt = self.optimizer
         times = [opt.examples + i * self.m for i in range(n)] if opt.schedule.unit == "example" else range(opt.epoch, opt.epoch + n)
-        lrs = np.array([opt.schedule(t) for t in times], dtype=np.float64)
+        lrs = np.array([float(opt.schedule(t)) for t in times])
         start = time.perf_counter()
         costs = self.kernel.run(lrs)
         elapsed = time.perf_counter() - start

@@ -8,7 +8,7 @@ parameter); the shuffled order ``perm`` of the current epoch (mini-batches only)
 
     {"format": "layerwise-checkpoint", "format_version": 2, "library_version": "0.1.0",
      "model": {... the model file's document, with the run's history so far ...},
-     "trainer": {"optimizer": {"name": "adam", "t": 120, "epoch": 30, "slots": {"v": ["W1", ...], ...}},
+     "trainer": {"optimizer": {"name": "adam", "t": 120, "epoch": 30, "examples": 6000, "slots": {"v": ["W1", ...], ...}},
                  "rng": {... numpy bit generator state ...}, "iteration": 120,
                  "position": null | {"batch": 2, "cost_sum": 1.25, "seen": 64, "m": 300, "perm": true}},
      "run": {... the settings of the run, e.g. the CLI's ...}}
@@ -80,7 +80,8 @@ def save_checkpoint(directory, model: Model | Network, trainer, run_config: dict
         if position["perm"] is not None:
             arrays["perm"] = np.asarray(position["perm"], dtype=np.int64)
         position = {**position, "perm": position["perm"] is not None, "m": int(trainer.m)}
-    optimizer = {"name": trainer.optimizer.name, "t": state["optimizer"]["t"], "epoch": state["optimizer"]["epoch"], "slots": slots}
+    counts = {k: state["optimizer"][k] for k in ("t", "epoch", "examples")}
+    optimizer = {"name": trainer.optimizer.name, **counts, "slots": slots}
     from .. import __version__
 
     doc = {
@@ -135,7 +136,7 @@ def _read_checkpoint(archive: _files.Archive, max_parameters: int, max_examples:
         arrays["classes"] = model_doc["v1_classes"]
     model = build_model(path, model_doc, arrays)
     net = model.network
-    optimizer = {"t": trainer["optimizer"]["t"], "epoch": trainer["optimizer"]["epoch"]}
+    optimizer = {k: trainer["optimizer"][k] for k in ("t", "epoch", "examples") if k in trainer["optimizer"]}
     for slot, keys in trainer["optimizer"]["slots"].items():
         for key in keys:
             value = np.array(arrays[f"optimizer.{slot}.{key}"], dtype=net.dtype, order="C")
@@ -170,9 +171,9 @@ def _parse_checkpoint_document(doc, max_examples: int) -> tuple[dict, dict]:
     trainer = doc["trainer"]
     check_keys("trainer", trainer, {"optimizer", "rng", "iteration", "position"})
     opt = trainer["optimizer"]
-    check_keys("trainer.optimizer", opt, {"name", "t", "epoch", "slots"})
+    check_keys("trainer.optimizer", opt, {"name", "t", "epoch", "slots"}, {"examples"})  # examples: absent in older checkpoints (then 0)
     require(isinstance(opt["name"], str) and opt["name"] in OPTIMIZERS, f"trainer.optimizer.name is {opt['name']!r}; expected one of {sorted(OPTIMIZERS)}")
-    for key in ("t", "epoch"):
+    for key in [k for k in ("t", "epoch", "examples") if k in opt]:
         require(is_int(opt[key]) and 0 <= opt[key] <= _checks.MAX_COUNT,
                 f"trainer.optimizer.{key} is {_checks._show(opt[key])}; expected an integer in [0, {_checks.MAX_COUNT}]")  # fmt: skip
     slots = opt["slots"]

@@ -32,12 +32,12 @@ import os
 import numpy as np
 
 #: The kernels, in order of preference when several would save the same.
-_REGISTRY: list[str] = ["compiled"]
+_REGISTRY: list[str] = ["gram", "compiled"]
 
 
 def enabled(name: str) -> bool:
     """Whether ``LAYERWISE_KERNELS`` allows the fast path ``name``."""
-    setting = os.environ.get("LAYERWISE_KERNELS", "auto").strip().lower()
+    setting = os.environ.get("LAYERWISE_KERNELS", "").strip().lower()
     if setting in ("", "auto"):
         return True
     return name in {part.strip() for part in setting.split(",")}

@@ -81,6 +81,8 @@ class Kernel:
     IMPORT_S, LOAD_S, COMPILE_S = 0.5, 0.5, 8.0
     #: The NumPy time (seconds) the kernel would have saved in this process, per dtype, while not ready.
     forgone: dict[str, float] = {}
+    #: The dtypes whose compiled steps are loaded in this process (the kernel has run for them).
+    loaded: set[str] = set()
 
     # ---- the choice ------------------------------------------------------------------------
 
@@ -132,7 +134,7 @@ class Kernel:
         if saved <= 0:
             return None
         dtype = np.dtype(trainer.network.dtype)
-        if _ready(dtype):
+        if dtype.name in cls.loaded:
             return saved
         key = dtype.name
         cls.forgone[key] = cls.forgone.get(key, 0.0) + saved
@@ -175,6 +177,7 @@ class Kernel:
         self.col = np.empty(m, dtype)
         self.taken = 0
         self.run(np.empty(0))  # compiles (or loads) the steps now, outside the trainer's timing of a call
+        Kernel.loaded.add(dtype.name)
 
     def run(self, lrs: np.ndarray) -> np.ndarray:
         """``len(lrs)`` steps (fewer where the next would not be finite); their costs, as floats."""
@@ -201,12 +204,6 @@ class Kernel:
                 else:
                     velocities[key] = v.copy()
             offset += p.size
-
-
-def _ready(dtype: np.dtype) -> bool:
-    """Whether the compiled steps for ``dtype`` are loaded in this process."""
-    steps = sys.modules.get(f"{__package__}._numba_steps")
-    return steps is not None and steps.loaded(dtype)
 
 
 def _named() -> bool:
