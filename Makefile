@@ -1,13 +1,13 @@
 # layerwise: `make demo` trains the main job, `make test` runs the tests (each sets up .venv first).
 # One venv, installed in two steps: the main job's (the core and the `cli` extra: plots, HDF5,
 # progress bars, scikit-learn's data sets, pandas/pyarrow for tabular files), then, for the
-# tests and benchmarks only, the test extras (pytest, hypothesis, torch, Dask, graphviz, web, ONNX Runtime);
+# tests and benchmarks only, the test extras (pytest, hypothesis, torch, Dask, graphviz, web, ONNX Runtime, numba: the `fast` extra);
 # `make bench` adds the `bench` extra (JAX, numba: the benchmarks' peers) to those.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_EXTRAS := cli
-TEST_EXTRAS := cli,dask,graph,torch,test,web,onnxruntime
+TEST_EXTRAS := cli,dask,graph,torch,test,web,onnxruntime,fast
 BENCH_EXTRAS := $(TEST_EXTRAS),bench
 
 .PHONY: venv demo test bench clean mutation test-engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 import numpy as np
@@ -13,6 +14,12 @@ def pytest_configure(config):
     ignored, and Python then installs no KeyboardInterrupt handler, which the Ctrl-C tests rely on
     (the processes they start inherit the default again)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Tests train on the blocks (the reference, which many of them compare bit for bit) unless the
+    # run sets LAYERWISE_KERNELS (``LAYERWISE_KERNELS=auto make test``) or a test does
+    # (tests/test_kernel*.py): a fast path agrees to rounding, not bit for bit, and whether one is
+    # chosen depends on what ran before in the process (layerwise.kernels.compiled). Set here, for
+    # the whole session, so module- and session-scoped fixtures see it too.
+    os.environ.setdefault("LAYERWISE_KERNELS", "numpy")
 
 
 @pytest.fixture(scope="session")

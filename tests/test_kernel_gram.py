@@ -59,10 +59,10 @@ def data(n_x=300, m=40, n_y=1, seed=0, dtype="float64"):
 
 
 def both(monkeypatch, net_args, fit, data_args=None, continue_with=None):
-    """[(network, history)] on the NumPy path, then with the kernels allowed, from the same start
+    """[(network, history)] on the NumPy path, then on the gram kernel (named), from the same start
     (a callable in ``fit`` makes the value for each run: an optimizer object holds state)."""
     out = []
-    for setting in ("numpy", "auto"):
+    for setting in ("numpy", "gram"):  # by name: "auto" would let another kernel ready in the process take over
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
         net = lw.Network(**net_args)
         X, Y = data(**(data_args or {}), dtype=net_args.get("dtype", "float64"))
@@ -159,7 +159,7 @@ def test_a_checkpoint_taken_mid_run_is_the_blocks_checkpoint(monkeypatch, spy):
 
     monkeypatch.setattr(gram.Kernel, "plan", classmethod(lambda cls, *a: 1.0))  # momentum and a sync every step: forced
     snaps = []
-    for setting in ("numpy", "auto"):
+    for setting in ("numpy", "gram"):  # by name: "auto" would let another kernel ready in the process take over
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
         cb = Snapshot()
         lw.Network([300, 6, 1], seed=3).fit(*data(), epochs=20, optimizer=Momentum(0.05), lambd=0.2, callbacks=[cb])
@@ -217,7 +217,7 @@ def test_divergence_is_reported_as_on_the_blocks(monkeypatch, spy, case, lr, opt
     """The kernel stops before the first step that is not finite, or whose W1 or dW1 might not be
     (``Kernel._near_overflow``); the blocks replay it and name the cause."""
     results = []
-    for setting in ("numpy", "auto"):
+    for setting in ("numpy", "gram"):  # by name: "auto" would let another kernel ready in the process take over
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
         net, X, Y = case()
         with pytest.raises(DivergenceError) as err:
@@ -453,7 +453,7 @@ def test_the_course_network_on_the_cat_images(cat_data, monkeypatch, spy, dtype)
     (which, with the kernels allowed by default, runs on this kernel too), for 30 iterations."""
     train, _ = cat_data
     out = []
-    for setting in ("numpy", "auto"):
+    for setting in ("numpy", "gram"):  # by name: "auto" would let another kernel ready in the process take over
         monkeypatch.setenv("LAYERWISE_KERNELS", setting)
         net = lw.Network([12288, 20, 7, 5, 1], hidden="relu", output="sigmoid", init="xavier", seed=1, dtype=dtype)
         X, Y = train.X.astype(dtype), train.Y.astype(dtype)

@@ -92,6 +92,7 @@ class Trainer:
         self.flat_parameters = np.empty(0)  # every parameter, once _gather_parameters has run
         self.flat_gradients = np.empty(0)  # every gradient of the current step
         self.kernel = None  # the fast path running the steps, if any (see layerwise.kernels)
+        self.kernel_name: str | None = None  # the name of the one the last run chose
         self._chunk = 1  # steps per kernel call, grown so that one call takes about KERNEL_CALL_S
 
     @property
@@ -284,6 +285,7 @@ class Trainer:
             return
         self._sync = self._kernel_sync_every_step()
         kernel = kernels.select(self, epochs, self._sync)
+        self.kernel_name = None if kernel is None else kernel.name
         if kernel is not None:
             self.kernel, self._chunk = kernel(self), 1
 

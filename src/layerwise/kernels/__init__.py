@@ -32,7 +32,7 @@ import os
 import numpy as np
 
 #: The kernels, in order of preference when several would save the same.
-_REGISTRY: list[str] = ["gram"]
+_REGISTRY: list[str] = ["gram", "compiled"]
 
 
 def enabled(name: str) -> bool:
