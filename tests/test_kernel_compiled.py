@@ -29,18 +29,27 @@ RTOL = {"float64": 1e-12, "float32": 1e-5}
 
 @pytest.fixture
 def kernel(monkeypatch):
-    """The compiled kernel, counting its calls; ``LAYERWISE_KERNELS=compiled`` skips the wait for the compile."""
+    """The compiled kernel, counting its calls (``calls``: the rates given) and the steps they took
+    (``taken``: a kernel that gives up hands the steps to the blocks, which train the same);
+    ``LAYERWISE_KERNELS=compiled`` skips the wait for the compile."""
     if numba_missing:
         pytest.skip("the compiled kernel needs numba (the `fast` extra)")
     from layerwise.kernels import compiled
 
-    calls = []
+    calls, taken = [], []
     run = compiled.Kernel.run
-    monkeypatch.setattr(compiled.Kernel, "run", lambda self, lrs: calls.append(len(lrs)) or run(self, lrs))
+
+    def counted(self, lrs):
+        calls.append(len(lrs))
+        costs = run(self, lrs)
+        taken.append(len(costs))
+        return costs
+
+    monkeypatch.setattr(compiled.Kernel, "run", counted)
     # what this test forgoes and loads is forgotten after it: later tests find the process as it was
     monkeypatch.setattr(compiled.Kernel, "forgone", {})
     monkeypatch.setattr(compiled.Kernel, "loaded", set())
-    compiled.Kernel.calls = calls
+    compiled.Kernel.calls, compiled.Kernel.taken = calls, taken
     return compiled.Kernel
 
 
@@ -147,8 +156,9 @@ def test_random_networks_train_as_on_the_blocks(kernel, monkeypatch, case):
     if spec["dtype"] == "float32":  # float32's own error on this training, the blocks' float32 run against float64
         assume(float32_holds(monkeypatch, spec, [fit] * n_fits))
     kernel.calls.clear()
+    kernel.taken.clear()
     same_training(monkeypatch, lambda: lw.Network(**spec), [fit] * n_fits, spec["dtype"], stable_only=True)
-    assert sum(kernel.calls)  # the kernel took the steps
+    assert sum(kernel.calls) and sum(kernel.taken) == fit["epochs"] * n_fits  # the kernel took every step
 
 
 @needs_numba
@@ -160,7 +170,7 @@ def test_planar_trains_as_on_the_blocks_and_prints_the_same_lines(kernel, monkey
     same_training(monkeypatch, make, [fit], dtype)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 * 25 and lines[:25] == lines[25:]
-    assert sum(kernel.calls) and lines[10].startswith("Cost after iteration 1000: ")
+    assert sum(kernel.taken) == 2500 and lines[10].startswith("Cost after iteration 1000: ")
 
 
 @needs_numba
@@ -176,6 +186,34 @@ def test_validation_and_momentum_across_fits(kernel, monkeypatch):
 
     net, (h1, h2) = same_training(monkeypatch, lambda: lw.Network([3, 6, 1], hidden="tanh", seed=1), fits, "float64")
     assert len(h2.val_costs) == 30 and net.trainer_.optimizer.t == 60 and set(kernel.calls) == {0, 1}
+    assert sum(kernel.taken) == 60
+
+
+@needs_numba
+def test_the_steps_run_in_the_networks_dtype_with_one_compiled_signature_each(kernel, monkeypatch):
+    """Whatever the layout of X, Y and the sample weights (here Fortran-ordered, strided, read-only),
+    the compiled steps get C-ordered, writeable arrays of the network's dtype: float32 stays float32
+    (as on the blocks), and each dtype has one compiled signature (compiling one costs seconds)."""
+    monkeypatch.setenv("LAYERWISE_KERNELS", "compiled")
+    rng = np.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        X = rng.standard_normal((3, 50)).astype(dtype)
+        Y = (X[:1] > 0).astype(dtype)
+        net = lw.Network([3, 4, 1], activations=["leaky_relu:0.2", "sigmoid"], seed=0, dtype=dtype)
+        net.fit(X, Y, epochs=2, optimizer=Momentum(0.1))
+        trainer = net.trainer_
+        trainer.X, trainer.Y = np.asfortranarray(X), np.repeat(Y, 2, axis=1)[:, ::2]
+        trainer.sample_weight = np.repeat(rng.uniform(0.5, 1.5, (1, 50)).astype(dtype), 2, axis=1)[:, ::2]
+        for a in (trainer.X, trainer.Y, trainer.sample_weight):
+            a.flags.writeable = False
+        k = kernel(trainer)
+        assert k.run(np.full(3, 0.1)).size == 3
+        floats = [k.P, k.V, k.slopes, k.X, k.Y, k.w, k.k, k.work, k.G, k.P2, k.V2, k.col]
+        assert all(a.dtype == np.dtype(dtype) and a.flags.c_contiguous and a.flags.writeable for a in floats)
+        assert k.codes.dtype == k.dims.dtype == k.ieee.dtype == np.int64
+    steps = k.steps_module
+    assert set(steps.steps.overloads) == {steps._signature(np.dtype(d)) for d in ("float32", "float64")}
+    assert steps.loaded(np.dtype("float32")) and steps.loaded(np.dtype("float64"))
 
 
 @needs_numba
@@ -231,12 +269,24 @@ def test_the_course_planar_reproduction_passes_on_the_kernel(kernel, monkeypatch
 ])  # fmt: skip
 def test_plan_refuses_what_it_cannot_run(kernel, monkeypatch, change):
     monkeypatch.setenv("LAYERWISE_KERNELS", "compiled")
+    change = dict(change)  # the parameter itself stays as it is: the test may run again in this process (mutmut)
     opt = change.pop("optimizer", "gd")
     spec = {"layer_dims": [2, 4, 1], "activations": ["tanh", "sigmoid"], **change}
     ds = datasets.planar()
     net = lw.Network(**spec, seed=1)
     net.fit(ds.X, np.abs(ds.Y), epochs=3, optimizer=opt, learning_rate=0.01)
     assert not kernel.calls
+
+
+@needs_numba
+def test_the_cost_model_of_a_step(kernel):
+    """``step_saving`` of [2, 4, 3, 2] on 100 examples: L = 3 layers, parameters x examples
+    100 (4 * 3 + 3 * 5 + 2 * 4) = 3500, hidden units x examples 100 (4 + 3) = 700, outputs 200."""
+    K = kernel
+    blocks = K.NP_CALLS + 3 * K.NP_LAYER + 3500 * K.NP_PM + (700 + 200) * K.NP_UM
+    compiled = K.K_CALL + 3500 * K.K_PM + 700 * K.K_UM + 200 * K.K_OUT
+    assert K.step_saving([2, 4, 3, 2], 100) == pytest.approx(blocks - compiled, rel=1e-12)
+    assert blocks - compiled == pytest.approx(137.725e-6, rel=1e-12)  # with the constants as fitted
 
 
 @needs_numba
