@@ -203,7 +203,7 @@ def test_the_steps_run_in_the_networks_dtype_with_one_compiled_signature_each(ke
         net.fit(X, Y, epochs=2, optimizer=Momentum(0.1))
         trainer = net.trainer_
         trainer.X, trainer.Y = np.asfortranarray(X), np.repeat(Y, 2, axis=1)[:, ::2]
-        trainer.sample_weight = np.repeat(rng.uniform(0.5, 1.5, (1, 50)).astype(dtype), 2, axis=1)[:, ::2]
+        trainer.sample_weight = rng.uniform(0.5, 1.5, (1, 50))  # float64 whatever the network's dtype
         for a in (trainer.X, trainer.Y, trainer.sample_weight):
             a.flags.writeable = False
         k = kernel(trainer)
@@ -214,6 +214,8 @@ def test_the_steps_run_in_the_networks_dtype_with_one_compiled_signature_each(ke
     steps = k.steps_module
     assert set(steps.steps.overloads) == {steps._signature(np.dtype(d)) for d in ("float32", "float64")}
     assert steps.loaded(np.dtype("float32")) and steps.loaded(np.dtype("float64"))
+    assert kernel.loaded == {"float32", "float64"}  # what the plan reads: these start at once from now on
+    assert not steps.loaded(np.dtype(np.float16))  # never compiled
 
 
 @needs_numba
@@ -290,6 +292,17 @@ def test_the_cost_model_of_a_step(kernel):
 
 
 @needs_numba
+def test_the_kernel_runs_networks_of_up_to_max_parameters(kernel):
+    """[9997, 1, 1] has 9997 + 1 + 1 + 1 = 10_000 parameters: the largest the kernel runs."""
+    assert kernel.MAX_PARAMETERS == 10_000
+    for n_x, runs in ((9997, True), (9998, False)):
+        trainer = FakeTrainer()
+        trainer.network = lw.Network([n_x, 1, 1], activations=["tanh", "sigmoid"], seed=1)
+        trainer.X = np.zeros((n_x, 3))
+        assert kernel.supports(trainer) is runs
+
+
+@needs_numba
 def test_the_kernel_loses_to_blas_on_large_products(kernel):
     assert kernel.step_saving([2, 4, 1], 400) > 0  # planar: NumPy's per-call overhead dominates
     assert kernel.step_saving([100, 50, 1], 5000) < 0  # 25 million parameter-examples a step
@@ -325,6 +338,71 @@ def test_ski_rental_waits_until_the_forgone_time_pays_for_the_compile(kernel, mo
     compiled.Kernel.loaded.add("float64")  # loaded in this process: at once
     assert kernel.plan(trainer, 1, False) == pytest.approx(per_epoch)
     assert kernel.plan(trainer, 1, True) == pytest.approx(per_epoch - kernel.SYNC_S)
+
+
+@needs_numba
+def test_the_plan_at_its_boundaries_imports_numba_only_when_it_pays(kernel, monkeypatch):
+    """With a step saving 0.25 s (a power of two: the sums are exact), on float32: the forgone time
+    is kept per dtype; below IMPORT_S + LOAD_S (1 s) nothing is imported; at exactly the cost of
+    loading the cached steps the kernel is chosen; a kernel that saves nothing is never chosen."""
+    from layerwise.kernels import compiled
+
+    monkeypatch.setenv("LAYERWISE_KERNELS", "auto")
+    assert kernel.IMPORT_S + kernel.LOAD_S == 1.0
+    monkeypatch.setattr(compiled.Kernel, "step_saving", classmethod(lambda cls, dims, m: 0.25))
+    steps, imported, asked = compiled._steps_module(), [], []
+    monkeypatch.setattr(compiled, "_steps_module", lambda: imported.append(1) or steps)
+    monkeypatch.setattr(steps, "cached", lambda dtype: asked.append(dtype) or True)
+    monkeypatch.delitem(sys.modules, "numba")  # a process that has not imported numba yet
+    trainer = FakeTrainer()
+    trainer.network = lw.Network([2, 4, 1], activations=["tanh", "sigmoid"], seed=1, dtype="float32")
+    trainer.X, trainer.Y = trainer.X.astype(np.float32), trainer.Y.astype(np.float32)
+    assert kernel.plan(trainer, 2, False) is None and not imported and kernel.forgone == {"float32": 0.5}
+    assert kernel.plan(trainer, 2, False) == 0.5 and imported and asked == [np.dtype(np.float32)]  # 1 s forgone: paid
+    monkeypatch.setattr(compiled.Kernel, "step_saving", classmethod(lambda cls, dims, m: kernel.SYNC_S))
+    compiled.Kernel.loaded.add("float32")
+    assert kernel.plan(trainer, 10, True) is None  # saves nothing where the parameters are read after each step
+
+
+@needs_numba
+def test_named_and_numba_installed(kernel, monkeypatch):
+    from layerwise.kernels import compiled
+
+    monkeypatch.delenv("LAYERWISE_KERNELS")
+    assert not compiled._named()
+    for setting, named in (("auto", False), ("", False), ("compiled", True), ("gram, Compiled", True), ("gram", False)):
+        monkeypatch.setenv("LAYERWISE_KERNELS", setting)
+        assert compiled._named() is named, setting
+    assert compiled._numba_installed()
+    monkeypatch.delitem(sys.modules, "numba")  # not imported yet, but installed
+    assert compiled._numba_installed()
+    monkeypatch.setitem(sys.modules, "numba", None)  # blocked
+    assert not compiled._numba_installed()
+
+
+@needs_numba
+def test_sync_writes_the_velocities_once_a_step_was_taken(kernel, monkeypatch):
+    """As on the blocks, which make v at the first update: a kernel that took no step leaves a
+    fresh optimizer without velocities; once it took one, ``sync`` writes them, in place after."""
+    monkeypatch.setenv("LAYERWISE_KERNELS", "numpy")
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((3, 40))
+    net = lw.Network([3, 4, 1], activations=["tanh", "sigmoid"], seed=0)
+    net.fit(X, (X[:1] > 0).astype(float), epochs=1, learning_rate=0.1)
+    trainer = net.trainer_
+    opt = trainer.optimizer = Momentum(0.1)
+    k = kernel(trainer)
+    assert k.V.shape == k.P.shape and not k.V.any()
+    k.sync()
+    assert opt.state == {}
+    assert k.run(np.full(3, 0.1)).size == 3 and k.run(np.empty(0)).size == 0
+    k.sync()
+    held = dict(opt.state["v"])
+    assert held.keys() == net.parameters.keys() and np.concatenate([held[key].ravel() for key in k.keys]).tolist() == k.V.tolist()
+    assert k.run(np.full(2, 0.1)).size == 2
+    k.sync()
+    assert all(opt.state["v"][key] is held[key] for key in held)
+    assert np.concatenate([held[key].ravel() for key in k.keys]).tolist() == k.V.tolist()
 
 
 def test_without_numba_the_kernel_is_left_out_and_training_works(monkeypatch):
