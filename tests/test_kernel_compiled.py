@@ -252,7 +252,7 @@ def _load_test_module(name):
 @needs_numba
 def test_the_course_planar_reproduction_passes_on_the_kernel(kernel, monkeypatch, capsys):
     monkeypatch.setenv("LAYERWISE_KERNELS", "compiled")
-    _load_test_module("test_course_reproduction").test_planar_flower_shallow_net_beats_logistic_regression()
+    _load_test_module("test_course_reproduction").test_planar_flower_shallow_net_beats_logistic_regression("compiled")
     assert sum(kernel.calls) >= 10000 + 2000 - 2  # both networks trained on the kernel
     kernel.calls.clear()
     _load_test_module("test_course_examples").test_notebook_runs("course_planar_shallow.py", False, "lw.Network: the same parameters", None, monkeypatch, capsys)
