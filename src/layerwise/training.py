@@ -279,15 +279,15 @@ class Trainer:
 
     def _start_kernel(self, epochs: int) -> None:
         """Choose a fast path for this run (``kernels.select``), unless a callback watches single steps."""
+        self.kernel_name = None
         base = Callback
         if any(type(cb).on_gradients is not base.on_gradients or type(cb).on_batch_end is not base.on_batch_end
                for cb in self._user_callbacks()):  # fmt: skip
             return
         self._sync = self._kernel_sync_every_step()
         kernel = kernels.select(self, epochs, self._sync)
-        self.kernel_name = None if kernel is None else kernel.name
         if kernel is not None:
-            self.kernel, self._chunk = kernel(self), 1
+            self.kernel, self.kernel_name, self._chunk = kernel(self), kernel.name, 1
 
     def _stop_kernel(self) -> None:
         """Hand the parameters back to the network; the blocks take the next steps."""

@@ -119,7 +119,7 @@ class Kernel:
         self.M = np.tensordot(self.B, self.B, axes=([1, 2], [1, 2]))  # (k, k): <B_i, B_j>
         self.G = X.T @ X  # (m, m)
         self.I = np.eye(m, dtype=dtype)  # layer 1's input as model_backward sees it
-        self.ws = blocks.Workspace([m, *net.layer_dims[1:]], m, dtype)
+        self.ws = blocks.Workspace([m, *net.layer_dims[1:]], m, dtype, net.activations)
         N = self.ws.flat_grads.size
         # one row per vector: the parameters [C, b1, W2, b2, ..., WL, bL, a], then each slot's state
         self.state = np.zeros((1 + len(self.slots), N + k), dtype)
